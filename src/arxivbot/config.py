@@ -1,0 +1,363 @@
+"""The configuration model: load, validate once, fill defaults, resolve paths.
+
+The reference ``config.json`` (SPEC §2.1) loads unchanged; arxivbot's own keys (SPEC §4) are
+optional sections with defaults. Validation happens once, at load, and every problem becomes one
+``key.path: what is wrong, got X`` line inside a :class:`~arxivbot.errors.ConfigError`. Unknown keys
+are accepted but reported as warnings, so a typo is never silently ignored. Relative paths resolve
+against the folder of the config file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from arxivbot.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "config.json"
+DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
+ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+DEDUP_METHODS = ("id", "title", "link")
+SUMMARY_INPUTS = ("pdf-upload", "pdf-text", "abstract")
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+# --- value types with messages a user can act on -------------------------------------------------
+
+
+def _positive_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PydanticCustomError("positive_int", "must be a positive integer")
+    return value
+
+
+def _non_negative_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PydanticCustomError("non_negative_int", "must be a whole number of 0 or more")
+    return value
+
+
+def _non_negative_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise PydanticCustomError("non_negative_number", "must be a number of 0 or more")
+    return float(value)
+
+
+def _strict_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("strict_bool", "must be true or false")
+    return value
+
+
+def _category(value: Any) -> Any:
+    if not isinstance(value, str) or not _CATEGORY.match(value):
+        raise PydanticCustomError("category", "must be an arXiv category such as cs.AI or astro-ph.CO")
+    return value
+
+
+def _non_empty_text(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("non_empty_text", "must be a non-empty string")
+    return value.strip()
+
+
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
+NonNegativeFloat = Annotated[float, BeforeValidator(_non_negative_number)]
+StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
+Category = Annotated[str, BeforeValidator(_category)]
+Keyword = Annotated[str, BeforeValidator(_non_empty_text)]
+
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
+    """Resolve a relative path against the config file's folder (passed as validation context)."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise PydanticCustomError("path", "must be a file or folder path")
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+def is_remote_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+class _Section(BaseModel):
+    # Unknown keys are kept (and reported by ``unknown_keys``) rather than rejected: a config written
+    # for a newer arxivbot still loads, and a typo still gets a warning naming it.
+    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+class AISummaryConfig(_Section):
+    enabled: StrictBool = False
+    api_key_env: Keyword = "DASHSCOPE_API_KEY"
+    base_url: Keyword = DASHSCOPE_BASE_URL
+    model: Keyword = "qwen-long"
+    prompt_file: Path | None = None
+    max_papers_to_summarize: NonNegativeInt = 5
+    max_workers: PositiveInt = 5
+    # "pdf-upload" (DashScope file-extract), "pdf-text" (local pypdf) or "abstract"; None = automatic
+    input: Literal["pdf-upload", "pdf-text", "abstract"] | None = None
+    pdf_text_max_chars: PositiveInt = 60_000
+    timeout_seconds: NonNegativeFloat = 120.0
+    max_retries: NonNegativeInt = 4
+    max_tokens_per_run: PositiveInt | None = None
+    temperature: NonNegativeFloat | None = None
+
+    _resolve_prompt = field_validator("prompt_file", mode="before")(
+        lambda value, info: None if value is None else _resolve_path(value, info)
+    )
+
+    @property
+    def input_mode(self) -> str:
+        """The effective input mode: DashScope reads uploaded PDFs; anything else gets text."""
+        if self.input is not None:
+            return self.input
+        return "pdf-upload" if "dashscope" in self.base_url else "pdf-text"
+
+
+class ArxivConfig(_Section):
+    rss_url: Keyword = "https://rss.arxiv.org/rss"
+    api_url: Keyword = "https://export.arxiv.org/api/query"
+    pdf_url: Keyword = "https://arxiv.org/pdf"
+    announce_types: list[Literal["new", "cross", "replace", "replace-cross"]] = Field(
+        default_factory=lambda: ["new"]
+    )
+    request_delay_seconds: NonNegativeFloat = 3.0
+    timeout_seconds: NonNegativeFloat = 30.0
+    max_retries: NonNegativeInt = 4
+    api_page_size: PositiveInt = 200
+    contact: str | None = None  # an e-mail for the User-Agent, as arXiv's API terms ask
+
+    @field_validator("rss_url", "api_url", "pdf_url", mode="after")
+    @classmethod
+    def _resolve_local_source(cls, value: str, info: ValidationInfo) -> str:
+        """A plain path or file:// URL (offline use, demos) resolves against the config's folder."""
+        if is_remote_url(value):
+            return value.rstrip("/")
+        if value.startswith("file://"):
+            value = value[len("file://") :]
+        return str(_resolve_path(value, info))
+
+
+class MatchingConfig(_Section):
+    mode: Literal["word", "substring"] = "word"
+    title_bonus: NonNegativeFloat = 0.5
+    weights: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+
+class StorageConfig(_Section):
+    database: Path = Path("data/arxivbot.db")
+    pdf_cache: Path = Path("data/pdfs")
+
+    _resolve = field_validator("database", "pdf_cache", mode="before")(_resolve_path)
+
+
+class OutputConfig(_Section):
+    readme: Path = Path("README.md")
+    site_dir: Path = Path("public")
+    readme_template: Path = Path("README.template.md")
+
+    _resolve = field_validator("readme", "site_dir", "readme_template", mode="before")(_resolve_path)
+
+
+class FeedsConfig(_Section):
+    base_url: str = ""
+    max_items: PositiveInt = 100
+    max_days: PositiveInt = 30
+    title: str = "arXiv digest"
+
+
+class ServerConfig(_Section):
+    update_token_env: str | None = None
+    schedule: str = "12:00"
+    timezone: str = "UTC"
+    run_on_startup: StrictBool = True
+    host: str = "127.0.0.1"
+    port: PositiveInt = 8000
+
+    @field_validator("schedule")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise PydanticCustomError("clock", "must be a time of day as HH:MM")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "must be an IANA time zone such as UTC or Asia/Shanghai") from None
+        return value
+
+
+class Config(_Section):
+    """The whole, validated configuration. Reference keys at the top level, our own in sections."""
+
+    categories: list[Category] = Field(default_factory=lambda: ["cs.AI", "cs.LG", "cs.CL", "cs.CV"])
+    keywords: list[Keyword] = Field(default_factory=list)
+    exclude_keywords: list[Keyword] = Field(default_factory=list)
+    max_papers: PositiveInt = 50
+    days_back: NonNegativeInt = 7
+    min_score: NonNegativeFloat = 0.0
+    enable_deduplication: StrictBool = True
+    deduplication_methods: list[Literal["id", "title", "link"]] = Field(
+        default_factory=lambda: ["id", "title", "link"]
+    )
+    ai_summary: AISummaryConfig = Field(default_factory=AISummaryConfig)
+    arxiv: ArxivConfig = Field(default_factory=ArxivConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+
+    # Where the config file lives; relative paths were resolved against it.
+    config_dir: Path = Path(".")
+
+    @field_validator("categories")
+    @classmethod
+    def _at_least_one_category(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise PydanticCustomError("categories", "must list at least one arXiv category")
+        return list(dict.fromkeys(value))  # a category listed twice is fetched once
+
+    def unknown_keys(self) -> list[str]:
+        """Dotted paths of keys this version of arxivbot does not know."""
+        return sorted(_unknown_keys(self, ""))
+
+    def public_dict(self) -> dict[str, Any]:
+        """The effective configuration as JSON-ready data. It holds no secrets: only env var names."""
+        data = self.model_dump(mode="json", exclude={"config_dir"})
+        return data
+
+
+_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "output", "feeds", "server")
+
+
+def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:
+    for key in model.model_extra or {}:
+        yield f"{prefix}{key}"
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _unknown_keys(value, f"{prefix}{name}.")
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
+    """Read, parse and validate a config file. Raises :class:`ConfigError` naming the file or key."""
+    config_path = Path(path).expanduser()
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: config file not found (pass --config PATH, or run `arxivbot init DIR`)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{config_path}: cannot read config file ({err})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"{config_path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+        ) from None
+    return config_from_dict(data, base_dir=config_path.resolve().parent, source=str(config_path))
+
+
+def config_from_dict(data: Any, *, base_dir: Path, source: str = "config") -> Config:
+    """Validate already-parsed config data; ``base_dir`` anchors relative paths."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the config must be a JSON object, got {_describe(data)}")
+    # Missing sections are validated as empty objects so their default paths resolve too.
+    sections = {name: {} for name in _SECTIONS if name not in data}
+    data = {**data, **sections, "config_dir": base_dir}
+    try:
+        return Config.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as err:
+        problems = tuple(render_errors(err))
+        raise ConfigError(f"{source}: " + "; ".join(problems), problems) from None
+
+
+def render_errors(err: ValidationError) -> list[str]:
+    """One ``key.path: what is wrong, got X`` line per validation error."""
+    lines = []
+    for error in err.errors():
+        location = _dotted(error["loc"])
+        message = _friendly_message(error)
+        got = "" if error["type"] == "missing" else f", got {_describe(error.get('input'))}"
+        lines.append(f"{location}: {message}{got}")
+    return lines
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith(("function-", "literal[")):  # pydantic's internal validator names
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path or "config"
+
+
+_MESSAGES = {
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "path_type": "must be a file or folder path",
+}
+
+
+def _friendly_message(error: Any) -> str:
+    if error["type"] in _MESSAGES:
+        return _MESSAGES[error["type"]]
+    message: str = error["msg"]
+    if message.startswith("Input should be"):
+        message = "must be" + message[len("Input should be") :]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message[:1].lower() + message[1:]
+
+
+def _describe(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,74 @@
+"""The one exception tree of arxivbot.
+
+Every error a user can meet is one of these; the CLI turns them into a one-line message and an
+exit code (``exit_code``), never a traceback. Messages say what happened *and* how to fix it.
+
+::
+
+    ArxivbotError                      base; exit code 1
+    ├── ConfigError                    bad or missing configuration; exit code 2
+    ├── FetchError                     arXiv could not be read (after retries); carries url, status, attempts
+    │   └── FeedFormatError            arXiv answered, but not with a feed (HTML page, truncated XML)
+    ├── StoreError                     the SQLite database cannot be opened or migrated
+    ├── SummaryError                   one paper's summary failed (the run goes on without it)
+    │   └── LLMAuthError               the key is missing or rejected; names the env var
+    ├── PublishError                   an output could not be written (the old one is kept)
+    └── ServeError                     the web service cannot start
+"""
+
+from __future__ import annotations
+
+
+class ArxivbotError(Exception):
+    """Base of every arxivbot error. ``str(err)`` is a complete, user-facing sentence."""
+
+    exit_code = 1
+
+
+class ConfigError(ArxivbotError):
+    """The configuration is missing, unreadable or invalid.
+
+    ``problems`` holds one ``key.path: what is wrong, got X`` line per problem.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class FetchError(ArxivbotError):
+    """arXiv (or a PDF host) could not be read, even after retries."""
+
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
+class FeedFormatError(FetchError):
+    """The response arrived but is not an RSS/Atom feed: a failure, never an empty day."""
+
+
+class StoreError(ArxivbotError):
+    """The SQLite database cannot be opened, migrated or written."""
+
+
+class SummaryError(ArxivbotError):
+    """One paper could not be summarized; the digest is published without that summary."""
+
+
+class LLMAuthError(SummaryError):
+    """The LLM API key is missing or was rejected."""
+
+
+class PublishError(ArxivbotError):
+    """An output file could not be written; the previously published file is left intact."""
+
+
+class ServeError(ArxivbotError):
+    """The web service cannot start."""

@@ -1,0 +1,160 @@
+"""Typed, frozen records that travel between the pipeline stages.
+
+XML and JSON are turned into these at the boundary (``arxiv.rss``, ``arxiv.api``, ``store``);
+nothing downstream handles raw dicts. Datetimes are timezone-aware (UTC unless arXiv said otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# New-style ids (2512.20276, 0704.0001) and old-style ids (astro-ph/0601001, math.GT/0309136),
+# each optionally followed by a version suffix.
+_ARXIV_ID = re.compile(
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$"
+)
+
+
+def split_arxiv_id(text: str) -> tuple[str, int]:
+    """Split ``2512.20276v2`` (or a URL / ``oai:`` identifier ending in one) into ``("2512.20276", 2)``.
+
+    A missing version is reported as 1. Raises ``ValueError`` when no arXiv id ends ``text``.
+    """
+    candidate = text.strip().rstrip("/")
+    for prefix in ("oai:arXiv.org:", "arXiv:", "arxiv:"):
+        if candidate.startswith(prefix):
+            candidate = candidate[len(prefix) :]
+    for marker in ("/abs/", "/pdf/"):
+        if marker in candidate:
+            candidate = candidate.split(marker, 1)[1]
+    if candidate.endswith(".pdf"):
+        candidate = candidate[: -len(".pdf")]
+    match = _ARXIV_ID.match(candidate)
+    if not match:
+        raise ValueError(f"not an arXiv identifier: {text!r}")
+    return match["id"], int(match["version"] or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One arXiv paper, as last seen (metadata of its newest known version)."""
+
+    arxiv_id: str  # without version: "2512.20276" or "astro-ph/0601001"
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    categories: tuple[str, ...]  # as arXiv lists them; the primary one first when known
+    link: str  # https://arxiv.org/abs/<id>
+    primary_category: str | None = None
+    published: datetime | None = None  # first version's submission (API) or announcement (RSS)
+    updated: datetime | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A paper as announced on one day: the unit the daily digest is built from."""
+
+    paper: Paper
+    announce_type: str  # new, cross, replace, replace-cross (API backfill: "new")
+    announced: date
+    source: str = "rss"  # "rss" or "api"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One parsed daily feed: possibly empty (weekends, holidays), never a failure."""
+
+    announcements: tuple[Announcement, ...]
+    announced: date | None  # the channel's announcement date, when the feed states it
+    skipped_items: int = 0  # malformed items that were logged and dropped
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPaper:
+    """An announcement that passed selection, with its transparent score."""
+
+    announcement: Announcement
+    score: float
+    category: str  # displayed category: the paper's first category among the configured ones
+    matched_keywords: tuple[str, ...] = ()  # keywords found in title + abstract
+    title_keywords: tuple[str, ...] = ()  # the subset also found in the title
+
+    @property
+    def paper(self) -> Paper:
+        return self.announcement.paper
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """An LLM summary, cached per paper version, model, prompt and input mode."""
+
+    arxiv_id: str
+    version: int
+    model: str
+    prompt_hash: str
+    input_mode: str
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    rank: int
+    scored: ScoredPaper
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One day's published digest, as stored and rendered."""
+
+    day: date
+    generated_at: datetime
+    entries: tuple[DigestEntry, ...]
+    categories: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A paper as it appears in the feeds, which keep history across days."""
+
+    day: date
+    scored: ScoredPaper
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one cycle did; printed by the CLI, stored in ``runs``, served by ``/health``."""
+
+    run_id: int | None
+    status: str  # "ok", "empty" (no announcements today), "failed", "dry-run"
+    day: date | None
+    started_at: datetime
+    finished_at: datetime
+    fetched: int = 0
+    new_papers: int = 0
+    selected: int = 0
+    summarized: int = 0
+    summary_failures: int = 0
+    llm_calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    backfilled: int = 0
+    message: str = ""
+    outputs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)

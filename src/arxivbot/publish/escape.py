@@ -1,0 +1,94 @@
+"""Making untrusted text (from arXiv or an LLM) inert in markdown, HTML and XML.
+
+Three kinds of text, three treatments:
+
+- *plain text* from arXiv (titles, authors, abstracts) written into markdown: every character that
+  markdown or HTML would act on is escaped, so ``<script>`` and ``](javascript:…)`` stay visible text;
+- *model markdown* (LLM summaries) written into markdown: structure is kept (headings, lists, tables,
+  bold, code) but raw HTML is neutralised and dangerous link schemes are defused;
+- *model markdown* rendered to HTML (page, feeds): markdown-it with raw HTML disabled, so any tag in
+  the text comes out as escaped text and unsafe link targets are refused.
+
+XML escaping itself is left to the XML libraries (lxml, feedgen), which always escape.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdown_it import MarkdownIt
+
+# Characters that can start inline markup anywhere in a line (code, emphasis, links, tables,
+# strikethrough). A link needs "[", so escaping the brackets is enough to keep "(...)" plain text,
+# which keeps abstracts readable in the raw README.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# Markup that only counts at the start of a line: headings, lists, block quotes, ordered lists.
+_LINE_START = re.compile(r"^([#+\-=]|\d+(?=[.)]))")
+_WHITESPACE = re.compile(r"\s+")
+_UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text → markdown that renders as exactly that text, on one line, with no live markup.
+
+    ``&``, ``<`` and ``>`` become HTML entities (so no tag and no autolink can form); every other
+    markdown-significant character is backslash-escaped (so no link, emphasis or heading can form).
+    """
+    flat = one_line(text)
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    match = _LINE_START.match(flat)
+    if match:  # "1. Intro" or "# x" at the start of an abstract must not become a list or heading
+        token = match.group(1)
+        flat = token + "\\" + flat[len(token) :] if token[0].isdigit() else "\\" + flat
+    return flat
+
+
+def neutralize_model_markdown(text: str) -> str:
+    """LLM markdown → the same markdown with raw HTML made inert and unsafe link schemes defused.
+
+    Outside code, ``<`` becomes ``&lt;`` (markdown then shows it as a literal ``<``), so the model
+    cannot open a tag, close our ``<details>`` block, or inject a script. Inside fenced code blocks
+    the text is already literal and left alone.
+    """
+    lines = []
+    fence: str | None = None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        marker = _FENCE.match(line)
+        if fence is not None:
+            if marker and marker.group(2)[0] == fence[0] and len(marker.group(2)) >= len(fence):
+                fence = None
+            lines.append(line)
+            continue
+        if marker:
+            fence = marker.group(2)
+            lines.append(line)
+            continue
+        line = line.replace("<", "&lt;")
+        line = _UNSAFE_SCHEME.sub(lambda m: f"{m.group(1)}&#58;", line)
+        lines.append(line)
+    if fence is not None:  # an unclosed fence would swallow the rest of the README
+        lines.append(fence)
+    return "\n".join(lines).strip()
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+
+
+def markdown_to_html(text: str) -> str:
+    """Model markdown → safe HTML: raw HTML is escaped and ``javascript:``-style links are refused."""
+    return _MARKDOWN.render(text)
+
+
+def escape_html(text: str) -> str:
+    """Plain text → HTML text (quotes included, so it is safe inside attributes too)."""
+    return html.escape(text, quote=True)

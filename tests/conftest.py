@@ -1,0 +1,66 @@
+"""Shared test fixtures: isolation from the user's files and keys, a local arXiv, the real captures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.localserver import LocalServer
+
+TESTS_DIR = Path(__file__).resolve().parent
+OWN_FIXTURES = TESTS_DIR / "fixtures"
+# Real captured arXiv responses live beside the project, in ../shared; they are used in place.
+SHARED_FIXTURES = TESTS_DIR.parent.parent / "shared" / "fixtures" / "arxiv"
+
+# Every variable that could carry a real key or change behaviour is removed for the tests.
+_ISOLATED_ENV = ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ARXIVBOT_UPDATE_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run every test in its own empty folder, with no real keys in the environment."""
+    for name in _ISOLATED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    """A real HTTP server on 127.0.0.1 with scripted responses (see ``tests/localserver.py``)."""
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture
+def shared_fixture() -> object:
+    """Return a function giving the path of a real captured arXiv response; skip when absent."""
+
+    def find(name: str) -> Path:
+        path = SHARED_FIXTURES / name
+        if not path.is_file():
+            pytest.skip(f"real arXiv capture {name} not available (../shared is absent)")
+        return path
+
+    return find
+
+
+@pytest.fixture
+def own_fixture() -> object:
+    """Return a function giving the path of one of the project's own small fixtures."""
+
+    def find(name: str) -> Path:
+        path = OWN_FIXTURES / name
+        assert path.is_file(), f"missing project fixture {path}"
+        return path
+
+    return find
+
+
+def pytest_report_header() -> str:
+    shared = "present" if SHARED_FIXTURES.is_dir() else "absent (tests using them are skipped)"
+    return f"arxivbot: real arXiv captures in ../shared: {shared}; CI={os.environ.get('CI', '')}"
