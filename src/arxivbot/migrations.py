@@ -68,6 +68,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             day          TEXT PRIMARY KEY,
             run_id       INTEGER REFERENCES runs(id),
             generated_at TEXT NOT NULL,
+            window_start TEXT NOT NULL,                 -- first announcement day this digest considered
             categories   TEXT NOT NULL,                 -- JSON list, as configured for that digest
             keywords     TEXT NOT NULL                  -- JSON list
         );

@@ -80,19 +80,25 @@ class RunRecord:
 class Store:
     """A connection to the arxivbot database, migrated on open. Use as a context manager."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        """Open (creating and migrating) the database; ``readonly`` opens an existing one untouched."""
         self.path = Path(path)
         try:
-            if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: transactions are explicit (``transaction``), never implicit.
-            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            if readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                if str(path) != ":memory:":
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Autocommit mode: transactions are explicit (``transaction``), never implicit.
+                self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
         except sqlite3.DatabaseError as err:
             raise StoreError(
                 f"{path}: cannot open the arxivbot database ({err}); "
@@ -324,16 +330,22 @@ class Store:
         categories: Iterable[str],
         keywords: Iterable[str],
         run_id: int | None = None,
+        window_start: date | None = None,
     ) -> None:
-        """Replace ``day``'s digest: a re-run of the same day yields the same digest, not a second one."""
+        """Replace ``day``'s digest: a re-run of the same day yields the same digest, not a second one.
+
+        ``window_start`` is the first announcement day the digest considered (default: ``day``).
+        """
         with self.transaction() as db:
+            db.execute("DELETE FROM digest_entries WHERE day=?", (day.isoformat(),))
             db.execute("DELETE FROM digests WHERE day=?", (day.isoformat(),))
             db.execute(
-                "INSERT INTO digests VALUES (?,?,?,?,?)",
+                "INSERT INTO digests VALUES (?,?,?,?,?,?)",
                 (
                     day.isoformat(),
                     run_id,
                     _iso(generated_at),
+                    (window_start or day).isoformat(),
                     json.dumps(list(categories)),
                     json.dumps(list(keywords)),
                 ),
@@ -357,6 +369,11 @@ class Store:
                 ],
             )
 
+    def previous_digest_day(self, day: date) -> date | None:
+        """The latest day before ``day`` that has a digest."""
+        row = self._db.execute("SELECT MAX(day) FROM digests WHERE day < ?", (day.isoformat(),)).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     def digest_days(self) -> list[date]:
         """Days that have a digest, newest first."""
         return [date.fromisoformat(r[0]) for r in self._db.execute("SELECT day FROM digests ORDER BY day DESC")]
@@ -367,7 +384,7 @@ class Store:
         if head is None:
             return None
         rows = self._db.execute(
-            f"""
+            """
             SELECT e.*, p.*, e.day AS e_day FROM digest_entries e JOIN papers p USING (arxiv_id)
             WHERE e.day=? ORDER BY e.rank
             """,

@@ -27,6 +27,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^([#+\-=]|\d+(?=[.)]))")
 _WHITESPACE = re.compile(r"\s+")
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
+# A character reference ("&#58;", "&colon;", "java&#115;cript") is decoded inside link destinations,
+# so the model could spell a scheme the check above never sees: such references are shown literally.
+_CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 
 
@@ -71,8 +74,11 @@ def neutralize_model_markdown(text: str) -> str:
             fence = marker.group(2)
             lines.append(line)
             continue
+        line = _CHARACTER_REFERENCE.sub("&amp;", line)
         line = line.replace("<", "&lt;")
-        line = _UNSAFE_SCHEME.sub(lambda m: f"{m.group(1)}&#58;", line)
+        # A zero-width space before the colon: invisible in text, and since references are decoded
+        # in link destinations it must not decode to ":" (as "&#58;" would) but break the scheme.
+        line = _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
         lines.append(line)
     if fence is not None:  # an unclosed fence would swallow the rest of the README
         lines.append(fence)

@@ -33,5 +33,6 @@ def write_atomic(path: str | Path, data: str | bytes) -> bool:
             Path(temp_name).unlink(missing_ok=True)
             raise
     except OSError as err:
-        raise PublishError(f"{target}: cannot write output ({err.strerror or err}); the previous file is kept") from None
+        reason = err.strerror or err
+        raise PublishError(f"{target}: cannot write output ({reason}); the previous file is kept") from None
     return True

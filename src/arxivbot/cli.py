@@ -1,0 +1,200 @@
+"""The ``arxivbot`` command line: thin commands over the library.
+
+Each command parses its arguments, calls one library function, and turns an
+:class:`~arxivbot.errors.ArxivbotError` into a one-line message and its exit code
+(0 success, 1 the run failed, 2 bad configuration or usage). No tracebacks, unless ``-v`` asks.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from arxivbot import __version__
+from arxivbot.config import DEFAULT_CONFIG_NAME, Config, load_config
+from arxivbot.errors import ArxivbotError
+from arxivbot.models import RunReport
+
+log = logging.getLogger("arxivbot")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- shared options and error handling -------------------------------------------------------------
+
+
+def interactive() -> bool:
+    """A person is watching: show progress bars. CI logs stay quiet."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def setup_logging(verbosity: int) -> None:
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    root = logging.getLogger("arxivbot")
+    root.handlers.clear()
+    if interactive():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=False, show_time=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("arxivbot: %(levelname)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    for noisy in ("httpx", "httpcore", "openai", "apscheduler"):  # their INFO lines would bury ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def common_options(command: F) -> F:
+    """``--config``, ``-v`` and ``-q`` for every command that reads a configuration."""
+
+    @click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG_NAME, show_default=True, help="The configuration file (JSON).",
+    )
+    @click.option("-v", "--verbose", count=True, help="More detail (-v debug; shows tracebacks on errors).")
+    @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, config_path: Path, verbose: int, quiet: bool, **kwargs: Any) -> Any:
+        verbosity = -1 if quiet else verbose
+        setup_logging(verbosity)
+        try:
+            config = load_config(config_path)
+            for key in config.unknown_keys():
+                log.warning("%s: unknown key %r is ignored (check its spelling)", config_path, key)
+            return command(*args, config=config, **kwargs)
+        except ArxivbotError as err:
+            if verbosity > 0:
+                log.exception("failed")
+            _fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; outputs left as they were", 130)
+        except Exception as err:  # a bug: one line for the user, the traceback with -v
+            if verbosity > 0:
+                log.exception("internal error")
+            _fail(f"internal error: {type(err).__name__}: {err} (run with -v for details)", 1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"arxivbot: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arxivbot")
+def main() -> None:
+    """arxivbot: your daily arXiv digest, ranked by your keywords and summarized by an LLM.
+
+    Run `arxivbot run` each weekday (GitHub Actions or cron), or `arxivbot serve` for a web service.
+    """
+
+
+@main.command()
+@common_options
+@click.option("--dry-run", is_flag=True, help="Fetch and print the ranking; write nothing (no database, no outputs).")
+@click.option("--date", "day", callback=_parse_day, metavar="YYYY-MM-DD",
+              help="Label the digest with this day (default: the day arXiv announced).")
+@click.option("--no-backfill", is_flag=True, help="Do not catch up on missed days through the arXiv API.")
+@click.option("--resummarize", is_flag=True, help="Ask the LLM again even when a summary is cached.")
+def run(config: Config, dry_run: bool, day: date | None, no_backfill: bool, resummarize: bool) -> None:
+    """Run one cycle: fetch, select, rank, store, summarize and publish the digest."""
+    from arxivbot import pipeline
+
+    if dry_run:
+        print_ranking(pipeline.preview_cycle(config, day=day))
+        return
+    report = pipeline.run_cycle(config, day=day, backfill=not no_backfill, resummarize=resummarize,
+                                progress=interactive())
+    print_report(report)
+
+
+@main.command()
+@common_options
+@click.option("--since", required=True, callback=_parse_day, metavar="YYYY-MM-DD", help="First day to fetch.")
+@click.option("--until", callback=_parse_day, metavar="YYYY-MM-DD", help="Last day to fetch (default: today).")
+def backfill(config: Config, since: date, until: date | None) -> None:
+    """Fetch past days from the arXiv API into the database (politely, one request every few seconds)."""
+    from arxivbot import pipeline
+
+    last = until or datetime.now().date()
+    if since > last:
+        raise click.BadParameter(f"--since {since} is after --until {last}")
+    result = pipeline.run_backfill(config, since=since, until=last)
+    click.echo(f"Backfilled {since} to {last}: {result.fetched} papers fetched, {result.new_papers} new.")
+
+
+@main.command()
+@common_options
+@click.option("--host", default=None, help="Interface to listen on (default: server.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: server.port, 8000).")
+def serve(config: Config, host: str | None, port: int | None) -> None:
+    """Serve the feeds, page, JSON, /health and a protected /update, with a daily schedule."""
+    from arxivbot.serve import serve as serve_forever
+
+    serve_forever(config, host=host, port=port)
+
+
+# --- printing reports ----------------------------------------------------------------------------------
+
+
+def print_ranking(preview: Any) -> None:
+    """The --dry-run table: rank, score, id, category, title, matched keywords."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"arxivbot dry run for {preview.day}: {len(preview.ranking)} of "
+                        f"{preview.announced} announcements selected (nothing written)")
+    for column in ("#", "Score", "ArXiv ID", "Category", "Title", "Matched"):
+        table.add_column(column, overflow="fold")
+    for rank, scored in enumerate(preview.ranking, start=1):
+        table.add_row(str(rank), f"{scored.score:.1f}", scored.paper.versioned_id, scored.category,
+                      scored.paper.title, ", ".join(scored.matched_keywords))
+    Console(width=None if interactive() else 160).print(table)
+
+
+def print_report(report: RunReport) -> None:
+    if report.status == "empty":
+        click.echo(f"No announcements for {report.day} (weekend or arXiv holiday): outputs left as they were.")
+        return
+    click.echo(
+        f"Digest for {report.day}: {report.selected} papers selected from {report.fetched} announced "
+        f"({report.new_papers} new to the database"
+        + (f", {report.backfilled} caught up through the API" if report.backfilled else "") + ")."
+    )
+    if report.llm_calls or report.cache_hits or report.summary_failures:
+        click.echo(
+            f"Summaries: {report.summarized} ({report.llm_calls} LLM calls, {report.cache_hits} cache hits, "
+            f"{report.prompt_tokens + report.completion_tokens} tokens: {report.prompt_tokens} prompt + "
+            f"{report.completion_tokens} completion; {report.summary_failures} failed)."
+        )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    changed = ", ".join(report.outputs) if report.outputs else "nothing changed"
+    click.echo(f"Wrote: {changed}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,234 @@
+"""RSS 2.0 and Atom 1.0 feeds of the digests, with history, the AI summaries inside, one per category.
+
+Feeds are read back from the database (``Store.feed_items``), so they keep history: the papers of the
+last ``feeds.max_days`` days, at most ``feeds.max_items``, newest day first and by rank within a day.
+A paper listed on several days appears once, on the newest.
+
+Identity: each item's RSS ``guid`` is the arXiv id *without* version (``isPermaLink="false"``) and
+its Atom ``id`` is the unversioned abstract URL. A replaced paper (v2) thus stays the same item in a
+feed reader instead of showing up as a new, duplicate one, and the id never depends on our own
+``base_url`` (which a user may change). Atom requires an IRI, hence the URL form there.
+
+Escaping: feedgen builds the XML with lxml, which always escapes text. Titles go in as plain text (after
+XML decoding they are exactly arXiv's text: ``<script>`` stays literal). The item content is HTML
+that we build from escaped parts (the abstract via ``escape_html``, the summary via markdown-it with
+raw HTML disabled), carried as escaped text (``type="html"`` in Atom, ``<description>`` in RSS), so no
+markup from arXiv or the LLM can become live. Characters XML 1.0 forbids (control characters, which
+do occur in arXiv abstracts) are dropped, since lxml would refuse them.
+
+The rendered bytes depend only on the database, the config and the day: the feed's own date is the
+newest digest's generation time, not the clock, so re-rendering unchanged data yields identical bytes
+(stable ETags, no spurious rewrites).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, timezone
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from arxivbot import PROJECT_URL, __version__
+from arxivbot.config import Config
+from arxivbot.models import FeedItem, Paper
+from arxivbot.publish.escape import escape_html, markdown_to_html, one_line
+from arxivbot.store import Store
+
+log = logging.getLogger(__name__)
+
+FEED_FORMATS = ("rss", "atom")
+CONTENT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+# arXiv's own namespace for announce_type (as in its daily RSS) and ours for the relevance score.
+ARXIV_NS = "http://arxiv.org/schemas/atom"
+ARXIVBOT_NS = f"{PROJECT_URL}/ns/feed/1.0"
+
+# Everything XML 1.0 allows; anything else (NUL, form feeds, lone surrogates) is dropped.
+_XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Drop the characters XML 1.0 cannot carry, escaped or not."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+def feed_path(fmt: str, category: str | None = None) -> str:
+    """The file a feed is published as, relative to the site folder: ``rss.xml``, ``atom/cs.AI.xml``."""
+    return f"{fmt}.xml" if category is None else f"{fmt}/{category}.xml"
+
+
+def feed_window_start(config: Config, now: datetime) -> date:
+    """First day whose papers are still in the feeds: ``feeds.max_days`` days, today included."""
+    return now.astimezone(timezone.utc).date() - timedelta(days=config.feeds.max_days - 1)
+
+
+def render_feeds(store: Store, config: Config, now: datetime) -> dict[str, bytes]:
+    """Every feed, as ``{relative path: bytes}``: all papers and one per configured category."""
+    since = feed_window_start(config, now)
+    updated = _feed_updated(store, now)
+    feeds: dict[str, bytes] = {}
+    for category in (None, *config.categories):
+        items = store.feed_items(since, config.feeds.max_items, category)
+        for fmt in FEED_FORMATS:
+            feeds[feed_path(fmt, category)] = render_feed(
+                items, config, fmt=fmt, category=category, updated=updated
+            )
+    log.debug("rendered %d feeds of papers since %s", len(feeds), since)
+    return feeds
+
+
+def render_feed(
+    items: Sequence[FeedItem], config: Config, *, fmt: str, category: str | None, updated: datetime
+) -> bytes:
+    """One feed in ``fmt`` ("rss" or "atom") from already selected items, in their order."""
+    if fmt not in FEED_FORMATS:
+        raise ValueError(f"unknown feed format {fmt!r}")
+    generator = _feed_generator(config, fmt=fmt, category=category, updated=updated)
+    for item in items:
+        _add_item(generator, item, fmt)
+    if fmt == "rss":
+        return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    return bytes(generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+
+
+def item_content_html(item: FeedItem) -> str:
+    """An item's body as HTML: facts, abstract and (when there is one) the AI summary."""
+    scored = item.scored
+    paper = scored.paper
+    facts = [
+        ("Score", f"{scored.score:.1f}"),
+        ("Type", scored.announcement.announce_type),
+        ("Category", scored.category),
+        ("Categories", ", ".join(paper.categories)),
+        ("arXiv", paper.versioned_id),
+        ("Announced", scored.announcement.announced.isoformat()),
+    ]
+    parts = [f"<p><strong>Authors:</strong> {escape_html(', '.join(one_line(a) for a in paper.authors))}</p>"]
+    parts.append(
+        "<p>"
+        + " · ".join(f"<strong>{name}:</strong> {escape_html(value)}" for name, value in facts)
+        + "</p>"
+    )
+    parts.append(f"<h3>Abstract</h3>\n<p>{escape_html(one_line(paper.abstract))}</p>")
+    if item.summary is not None:
+        parts.append(f"<h3>AI summary (by {escape_html(item.summary.model)})</h3>")
+        parts.append(markdown_to_html(item.summary.text))
+    link = escape_html(abstract_url(paper))
+    pdf = escape_html(pdf_url(paper))
+    parts.append(f'<p><a href="{link}">Abstract page</a> · <a href="{pdf}">PDF</a></p>')
+    return xml_text("\n".join(parts))
+
+
+def abstract_url(paper: Paper) -> str:
+    """The paper's abstract page; arXiv's canonical URL unless the stored link is a plain http(s) one."""
+    if paper.link.startswith(("https://", "http://")) and not any(c in paper.link for c in " \"'<>"):
+        return paper.link
+    return f"https://arxiv.org/abs/{paper.arxiv_id}"
+
+
+def pdf_url(paper: Paper) -> str:
+    return abstract_url(paper).replace("/abs/", "/pdf/", 1)
+
+
+# --- feedgen plumbing --------------------------------------------------------------------------------
+
+
+def _base_url(config: Config) -> str:
+    return config.feeds.base_url.strip().rstrip("/")
+
+
+def _feed_updated(store: Store, now: datetime) -> datetime:
+    """The newest digest's generation time, so unchanged data renders to identical bytes."""
+    days = store.digest_days()
+    digest = store.load_digest(days[0]) if days else None
+    return digest.generated_at if digest is not None else now
+
+
+def _feed_generator(config: Config, *, fmt: str, category: str | None, updated: datetime) -> FeedGenerator:
+    base = _base_url(config)
+    title = config.feeds.title + (f" — {category}" if category else "")
+    scope = f"papers in {category}" if category else "all papers"
+    generator = FeedGenerator()
+    generator.load_extension("dc", atom=False, rss=True)  # RSS <author> needs an e-mail; dc:creator doesn't
+    generator.register_extension("arxivbot", _FeedNamespaces, _EntryFacts, atom=True, rss=True)
+    generator.title(xml_text(title))
+    generator.description(xml_text(f"arXiv digest by arxivbot: {scope}, with AI summaries"))
+    generator.subtitle(xml_text(f"arXiv digest by arxivbot: {scope}, with AI summaries"))
+    generator.language("en")
+    generator.generator("arxivbot", __version__, PROJECT_URL)
+    generator.updated(updated)
+    generator.lastBuildDate(updated)
+    if base:
+        self_url = f"{base}/{feed_path(fmt, category)}"
+        generator.link(href=self_url, rel="self", type=CONTENT_TYPES[fmt])
+        generator.id(self_url)
+    else:
+        # Without a public address there is no honest self link; the Atom id still has to be an IRI.
+        generator.id(f"urn:arxivbot:feed:{category or 'all'}")
+    # Added last: feedgen uses the last link as the RSS channel <link> (the page, not the feed).
+    generator.link(href=f"{base}/" if base else "https://arxiv.org/", rel="alternate", type="text/html")
+    return generator
+
+
+def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str) -> None:
+    scored = item.scored
+    paper = scored.paper
+    moment = datetime.combine(item.day, time(0, 0), tzinfo=timezone.utc)
+    entry = generator.add_entry(order="append")
+    entry.title(xml_text(one_line(paper.title)))
+    entry.link(href=abstract_url(paper), rel="alternate", type="text/html")
+    # feedgen ties guid and id together; each format gets its own generator, so set the one it uses.
+    if fmt == "rss":
+        entry.guid(paper.arxiv_id, permalink=False)
+    else:
+        entry.id(f"https://arxiv.org/abs/{paper.arxiv_id}")  # Atom ids must be IRIs
+    entry.published(moment)
+    entry.updated(moment)
+    entry.pubDate(moment)
+    authors = [xml_text(one_line(name)) for name in paper.authors if name.strip()]
+    for name in authors:
+        entry.author({"name": name})
+    if authors:
+        entry.dc.dc_creator(", ".join(authors))
+    for category in dict.fromkeys((scored.category, *paper.categories)):
+        entry.category(term=xml_text(category), scheme="https://arxiv.org/archive/", label=category)
+    entry.content(item_content_html(item), type="html")
+    entry.arxivbot.facts(announce_type=scored.announcement.announce_type, score=scored.score)
+
+
+class _FeedNamespaces(BaseExtension):  # type: ignore[misc]
+    """Declares our namespaces once, on the feed's root element."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
+
+
+class _EntryFacts(BaseEntryExtension):  # type: ignore[misc]
+    """``<arxiv:announce_type>`` (arXiv's own element) and ``<arxivbot:score>`` on every item."""
+
+    def __init__(self) -> None:
+        self._announce_type: str | None = None
+        self._score: float | None = None
+
+    def facts(self, *, announce_type: str, score: float) -> None:
+        self._announce_type = announce_type
+        self._score = score
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
+
+    def _extend(self, entry: etree._Element) -> etree._Element:
+        if self._announce_type is not None:
+            etree.SubElement(entry, f"{{{ARXIV_NS}}}announce_type").text = xml_text(self._announce_type)
+        if self._score is not None:
+            etree.SubElement(entry, f"{{{ARXIVBOT_NS}}}score").text = f"{self._score:.1f}"
+        return entry
+
+    def extend_rss(self, entry: etree._Element) -> etree._Element:
+        return self._extend(entry)
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        return self._extend(entry)
