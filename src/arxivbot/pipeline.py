@@ -168,8 +168,8 @@ def _cycle(
     return RunReport(
         run_id=run_id, status="ok", day=digest_day, started_at=started, finished_at=utc_now(),
         fetched=fetched, new_papers=new_papers, selected=len(ranking),
-        summarized=len(summaries.summaries) if summaries else 0,
-        summary_failures=len(summaries.failures) if summaries else 0,
+        summarized=summaries.summarized if summaries else 0,
+        summary_failures=summaries.unsummarized if summaries else 0,
         llm_calls=summaries.llm_calls if summaries else 0,
         cache_hits=summaries.cache_hits if summaries else 0,
         prompt_tokens=summaries.prompt_tokens if summaries else 0,
@@ -236,19 +236,20 @@ def _summarize(
     ai = config.ai_summary
     if not ai.enabled or ai.max_papers_to_summarize == 0 or not ranking:
         return None, []
-    warnings: list[str] = []
     try:
         client = llm or make_llm_client(ai)
-    except LLMAuthError as err:
-        log.warning("%s", err)
-        return None, [str(err)]
-    # PDFs come from arXiv too: downloading them through the same paced client keeps arXiv's pacing
-    # across every request of the run.
-    report = summarize_papers([s.paper for s in ranking], config, store, llm=client, pdf_client=arxiv,
-                              resummarize=resummarize, progress=progress)
-    for arxiv_id, reason in report.failures:
-        warnings.append(f"no summary for {arxiv_id}: {reason}")
-    return report, warnings
+    except LLMAuthError:
+        client = None  # summarize_papers still serves cached summaries and reports the missing key once
+    owned = client if llm is None else None
+    try:
+        # PDFs come from arXiv too: downloading them through the same paced client keeps arXiv's
+        # pacing across every request of the run.
+        report = summarize_papers([s.paper for s in ranking], config, store, llm=client, pdf_client=arxiv,
+                                  resummarize=resummarize, progress=progress)
+    finally:
+        if owned is not None:
+            owned.close()
+    return report, list(report.warnings())
 
 
 def _publish(config: Config, store: Store, day: date) -> list[Path]:

@@ -157,29 +157,8 @@ class Store:
         now = _iso(utc_now())
         rows = list(announcements)
         with self.transaction() as db:
-            before = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
-            db.executemany(
-                """
-                INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                ON CONFLICT(arxiv_id) DO UPDATE SET
-                    version=excluded.version, title=excluded.title, authors=excluded.authors,
-                    abstract=excluded.abstract, categories=excluded.categories,
-                    primary_category=COALESCE(excluded.primary_category, papers.primary_category),
-                    link=excluded.link,
-                    published=COALESCE(papers.published, excluded.published),
-                    updated=COALESCE(excluded.updated, papers.updated),
-                    comment=COALESCE(excluded.comment, papers.comment),
-                    journal_ref=COALESCE(excluded.journal_ref, papers.journal_ref),
-                    doi=COALESCE(excluded.doi, papers.doi),
-                    last_seen=excluded.last_seen
-                WHERE excluded.version > papers.version
-                """,
-                [_paper_row(a.paper, now) for a in rows],
-            )
-            db.executemany(
-                "UPDATE papers SET last_seen=? WHERE arxiv_id=?",
-                [(now, a.paper.arxiv_id) for a in rows],
-            )
+            known = self._known_ids(a.paper.arxiv_id for a in rows)
+            _upsert_papers(db, [a.paper for a in rows], now)
             db.executemany(
                 "INSERT OR IGNORE INTO announcements VALUES (?,?,?,?,?)",
                 [
@@ -187,8 +166,18 @@ class Store:
                     for a in rows
                 ],
             )
-            after = db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
-        return int(after - before)
+        return len({a.paper.arxiv_id for a in rows} - known)
+
+    def _known_ids(self, arxiv_ids: Iterable[str]) -> set[str]:
+        """Which of ``arxiv_ids`` are already stored (cost proportional to the batch, not the table)."""
+        ids = list(dict.fromkeys(arxiv_ids))
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT arxiv_id FROM papers WHERE arxiv_id IN ({marks})", chunk)
+            known.update(row[0] for row in rows)
+        return known
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
         row = self._db.execute("SELECT * FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
@@ -494,6 +483,29 @@ class Store:
 
 def _statements(sql: str) -> list[str]:
     return [part.strip() for part in sql.split(";") if part.strip()]
+
+
+def _upsert_papers(db: sqlite3.Connection, papers: list[Paper], now: str | None) -> None:
+    """Insert new papers; a newer version of a known paper replaces its metadata, an older one doesn't."""
+    db.executemany(
+        """
+        INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        ON CONFLICT(arxiv_id) DO UPDATE SET
+            version=excluded.version, title=excluded.title, authors=excluded.authors,
+            abstract=excluded.abstract, categories=excluded.categories,
+            primary_category=COALESCE(excluded.primary_category, papers.primary_category),
+            link=excluded.link,
+            published=COALESCE(papers.published, excluded.published),
+            updated=COALESCE(excluded.updated, papers.updated),
+            comment=COALESCE(excluded.comment, papers.comment),
+            journal_ref=COALESCE(excluded.journal_ref, papers.journal_ref),
+            doi=COALESCE(excluded.doi, papers.doi),
+            last_seen=excluded.last_seen
+        WHERE excluded.version > papers.version
+        """,
+        [_paper_row(paper, now) for paper in papers],
+    )
+    db.executemany("UPDATE papers SET last_seen=? WHERE arxiv_id=?", [(now, paper.arxiv_id) for paper in papers])
 
 
 def _paper_row(paper: Paper, now: str | None) -> tuple[Any, ...]:

@@ -25,7 +25,8 @@ from arxivbot.errors import FetchError
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Timeouts, "too early", rate limiting and every 5xx: the issue asks for retries on any server error.
+RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 
 
 def user_agent(contact: str | None = None) -> str:

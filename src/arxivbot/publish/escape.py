@@ -38,16 +38,19 @@ def one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str, *, at_line_start: bool = True) -> str:
     """Plain text → markdown that renders as exactly that text, on one line, with no live markup.
 
     ``&``, ``<`` and ``>`` become HTML entities (so no tag and no autolink can form); every other
     markdown-significant character is backslash-escaped (so no link, emphasis or heading can form).
+    ``at_line_start=False`` is for text written after other text on its line (a title inside
+    ``[...]``, a field after ``**Authors**:``), where ``1.`` or ``#`` cannot start a block: it is
+    then left as it is, which keeps the raw README identical to the reference's.
     """
     flat = one_line(text)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-    match = _LINE_START.match(flat)
+    match = _LINE_START.match(flat) if at_line_start else None
     if match:  # "1. Intro" or "# x" at the start of an abstract must not become a list or heading
         token = match.group(1)
         flat = token + "\\" + flat[len(token) :] if token[0].isdigit() else "\\" + flat

@@ -1,7 +1,8 @@
 """RSS 2.0 and Atom 1.0 feeds of the digests, with history, the AI summaries inside, one per category.
 
 Feeds are read back from the database (``Store.feed_items``), so they keep history: the papers of the
-last ``feeds.max_days`` days, at most ``feeds.max_items``, newest day first and by rank within a day.
+last ``feeds.max_days`` days up to the newest digest, at most ``feeds.max_items``, newest day first and
+by rank within a day.
 A paper listed on several days appears once, on the newest.
 
 Identity: each item's RSS ``guid`` is the arXiv id *without* version (``isPermaLink="false"``) and
@@ -16,9 +17,9 @@ raw HTML disabled), carried as escaped text (``type="html"`` in Atom, ``<descrip
 markup from arXiv or the LLM can become live. Characters XML 1.0 forbids (control characters, which
 do occur in arXiv abstracts) are dropped, since lxml would refuse them.
 
-The rendered bytes depend only on the database, the config and the day: the feed's own date is the
-newest digest's generation time, not the clock, so re-rendering unchanged data yields identical bytes
-(stable ETags, no spurious rewrites).
+The rendered bytes depend only on the database and the config: the history window ends at the newest
+digest's day and the feed's own date is that digest's generation time, never the clock, so
+re-rendering unchanged data yields identical bytes (stable ETags, no spurious rewrites).
 """
 
 from __future__ import annotations
@@ -60,15 +61,23 @@ def feed_path(fmt: str, category: str | None = None) -> str:
     return f"{fmt}.xml" if category is None else f"{fmt}/{category}.xml"
 
 
-def feed_window_start(config: Config, now: datetime) -> date:
-    """First day whose papers are still in the feeds: ``feeds.max_days`` days, today included."""
-    return now.astimezone(timezone.utc).date() - timedelta(days=config.feeds.max_days - 1)
+def feed_window_start(config: Config, newest_day: date) -> date:
+    """First day whose papers are still in the feeds: ``feeds.max_days`` days up to ``newest_day``."""
+    return newest_day - timedelta(days=config.feeds.max_days - 1)
 
 
 def render_feeds(store: Store, config: Config, now: datetime) -> dict[str, bytes]:
-    """Every feed, as ``{relative path: bytes}``: all papers and one per configured category."""
-    since = feed_window_start(config, now)
-    updated = _feed_updated(store, now)
+    """Every feed, as ``{relative path: bytes}``: all papers and one per configured category.
+
+    The history window ends at the newest digest, not at the clock: a bot that paused for a while
+    (or an offline demo of an old day) still publishes its last papers instead of an empty feed.
+    ``now`` only matters while there is no digest at all.
+    """
+    days = store.digest_days()
+    digest = store.load_digest(days[0]) if days else None
+    newest_day = digest.day if digest else now.astimezone(timezone.utc).date()
+    since = feed_window_start(config, newest_day)
+    updated = digest.generated_at if digest else now
     feeds: dict[str, bytes] = {}
     for category in (None, *config.categories):
         items = store.feed_items(since, config.feeds.max_items, category)
@@ -140,13 +149,6 @@ def _base_url(config: Config) -> str:
     return config.feeds.base_url.strip().rstrip("/")
 
 
-def _feed_updated(store: Store, now: datetime) -> datetime:
-    """The newest digest's generation time, so unchanged data renders to identical bytes."""
-    days = store.digest_days()
-    digest = store.load_digest(days[0]) if days else None
-    return digest.generated_at if digest is not None else now
-
-
 def _feed_generator(config: Config, *, fmt: str, category: str | None, updated: datetime) -> FeedGenerator:
     base = _base_url(config)
     title = config.feeds.title + (f" — {category}" if category else "")
@@ -199,14 +201,14 @@ def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str) -> None:
     entry.arxivbot.facts(announce_type=scored.announcement.announce_type, score=scored.score)
 
 
-class _FeedNamespaces(BaseExtension):  # type: ignore[misc]
+class _FeedNamespaces(BaseExtension):
     """Declares our namespaces once, on the feed's root element."""
 
     def extend_ns(self) -> dict[str, str]:
         return {"arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
 
 
-class _EntryFacts(BaseEntryExtension):  # type: ignore[misc]
+class _EntryFacts(BaseEntryExtension):
     """``<arxiv:announce_type>`` (arXiv's own element) and ``<arxivbot:score>`` on every item."""
 
     def __init__(self) -> None:

@@ -134,9 +134,7 @@ def load_readme_template(path: Path) -> str | None:
         raise PublishError(f"{path}: cannot read README template ({err.strerror or err})") from None
 
 
-def render_readme(
-    digest: Digest, *, template: str | None = None, schedule_text: str = "daily at 12:00 UTC"
-) -> str:
+def render_readme(digest: Digest, *, template: str | None = None, schedule_text: str = "daily at 12:00 UTC") -> str:
     """The README digest: ``template`` (default :data:`BUILTIN_TEMPLATE`) with every placeholder filled."""
     values = {
         "LAST_UPDATED": _format_timestamp(digest.generated_at),
@@ -173,47 +171,58 @@ def render_entry(entry: DigestEntry) -> str:
     """One paper: linked title, the field lines, the abstract and, when summarized, the summary."""
     scored = entry.scored
     paper = scored.paper
-    title = escape_markdown(paper.title) or escape_markdown(paper.versioned_id)
+    title = _inline(paper.title) or _inline(paper.versioned_id)
     fields = [
-        ("Authors", escape_markdown(", ".join(paper.authors)) or "Unknown"),
-        ("Category", escape_markdown(scored.category)),
+        ("Authors", _inline(", ".join(paper.authors)) or "Unknown"),
+        ("Category", _inline(scored.category)),
         ("Published", scored.announcement.announced.isoformat()),
         ("Score", f"{scored.score:.1f}"),
-        ("Type", escape_markdown(scored.announcement.announce_type)),
-        ("ArXiv ID", escape_markdown(paper.versioned_id)),
+        ("Type", _inline(scored.announcement.announce_type)),
+        ("ArXiv ID", _inline(paper.versioned_id)),
     ]
     parts = [
         f"### {entry.rank}. [{title}]({abs_url(paper.arxiv_id)})",
         "\n".join(f"**{name}**: {value}{_LINE_BREAK}" for name, value in fields),
         f"#### Abstract\n{abstract_excerpt(paper.abstract)}",
     ]
-    summary = neutralize_model_markdown(entry.summary.text) if entry.summary else ""
-    if entry.summary is not None and summary:  # an empty summary gets no empty block
-        model = escape_html(one_line(entry.summary.model))
-        parts.append(
-            "<details>\n"
-            f"<summary><strong>🤖 AI Summary (by {model})</strong> - Click to expand</summary>\n\n"
-            f"{summary}\n\n"
-            "</details>"
-        )
+    if entry.summary is not None:
+        summary = neutralize_model_markdown(entry.summary.text)
+        if summary:  # an empty summary gets no empty block
+            parts.append(summary_block(entry.summary.model, summary))
     parts.append("---")
     return "\n\n".join(parts)
 
 
+def summary_block(model: str, markdown: str) -> str:
+    """The collapsible summary; ``markdown`` must already be neutralised.
+
+    The ``<summary>`` line is raw HTML, where markdown escapes would show, so the model's name is
+    HTML-escaped instead. The blank lines around the summary let GitHub render it as markdown.
+    """
+    label = escape_html(one_line(model))
+    return (
+        "<details>\n"
+        f"<summary><strong>🤖 AI Summary (by {label})</strong> - Click to expand</summary>\n\n"
+        f"{markdown}\n\n"
+        "</details>"
+    )
+
+
 def abstract_excerpt(abstract: str) -> str:
-    """The first 300 characters of the abstract, escaped, then ``...``; a shorter abstract whole.
+    """The abstract as the reference shows it: its first 300 characters, escaped, then ``...``.
 
-    Nothing is appended to an abstract of 300 characters or fewer (nothing was cut).
-
-    Whitespace is collapsed before counting (API abstracts are wrapped), and the cut is made on the
-    text itself, before escaping, so ``&`` or ``*`` count as one character each.
+    An abstract of 300 characters or fewer is shown whole, with nothing appended (nothing was cut).
+    Whitespace is collapsed before counting (API abstracts are wrapped), and the cut is made before
+    escaping, so ``&`` or ``*`` count as one character each.
     """
     text = one_line(abstract)
     if not text:
         return "*No abstract.*"
     if len(text) <= ABSTRACT_LIMIT:
         return escape_markdown(text)
-    return escape_markdown(text[:ABSTRACT_LIMIT]) + "..."
+    cut = text[:ABSTRACT_LIMIT]
+    # A cut just after a space keeps it ("word ..."), as the reference's plain slice did.
+    return escape_markdown(cut) + (" ..." if cut.endswith(" ") else "...")
 
 
 def abs_url(arxiv_id: str) -> str:
@@ -231,5 +240,11 @@ def _format_timestamp(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _inline(text: str) -> str:
+    # Escaped for a place after other text on its line (never where "1." could open a list).
+    return escape_markdown(text, at_line_start=False)
+
+
 def _comma_list(items: Iterable[str]) -> str:
-    return ", ".join(escape_markdown(item) for item in items) or "(none)"
+    # Only the first item can land at the start of a line (e.g. after "- " in a template).
+    return escape_markdown(", ".join(items)) or "(none)"

@@ -1,0 +1,117 @@
+"""Paper PDFs: downloaded once (politely, through the arXiv client) and cached on disk; text extracted locally.
+
+A PDF is cached under its versioned id, so a new version is fetched again but the same version never
+is. arXiv sometimes answers a PDF URL with an HTML page (a PDF still being generated, a block page);
+those bytes are refused, not cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from arxivbot.arxiv.client import PoliteClient
+from arxivbot.config import is_remote_url
+from arxivbot.errors import FetchError, PublishError, SummaryError
+from arxivbot.models import Paper
+from arxivbot.publish.files import write_atomic
+
+log = logging.getLogger(__name__)
+
+# The PDF header must appear within the first 1024 bytes (PDF 1.7, §7.5.2 implementation note).
+_HEADER_WINDOW = 1024
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def pdf_cache_path(cache_dir: Path, paper: Paper) -> Path:
+    """``<cache>/2512.20276v1.pdf``; old-style ids (``astro-ph/0601001``) get ``_`` for the slash."""
+    return cache_dir / f"{paper.versioned_id.replace('/', '_')}.pdf"
+
+
+def pdf_url_for(pdf_url: str, paper: Paper) -> str:
+    return f"{pdf_url.rstrip('/')}/{paper.versioned_id}"
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:_HEADER_WINDOW]
+
+
+def fetch_pdf(client: PoliteClient, pdf_url: str, paper: Paper, cache_dir: Path) -> Path:
+    """The path of the paper's PDF in the cache, downloading it first if it is not there yet.
+
+    ``pdf_url`` is ``arxiv.pdf_url``: a URL prefix, or a local folder of ``<versioned id>.pdf`` files
+    (offline runs and demos). Raises :class:`SummaryError` when the PDF cannot be had.
+    """
+    path = pdf_cache_path(cache_dir, paper)
+    if path.is_file() and looks_like_pdf(path.read_bytes()[:_HEADER_WINDOW]):
+        return path
+    source = pdf_url_for(pdf_url, paper)
+    data = _download(client, source) if is_remote_url(pdf_url) else _read_local(Path(pdf_url), paper)
+    if not looks_like_pdf(data):
+        raise SummaryError(f"{source}: the answer is not a PDF (arXiv may still be generating it); try again later")
+    try:
+        write_atomic(path, data)
+    except PublishError as err:
+        raise SummaryError(f"cannot cache the PDF of {paper.versioned_id}: {err}; check storage.pdf_cache") from None
+    log.debug("cached %s (%d bytes)", path, len(data))
+    return path
+
+
+def _download(client: PoliteClient, url: str) -> bytes:
+    try:
+        return client.get(url).content
+    except FetchError as err:
+        raise SummaryError(f"PDF download failed: {err}") from None
+
+
+def _read_local(folder: Path, paper: Paper) -> bytes:
+    for candidate in (folder / f"{paper.versioned_id}.pdf", folder / paper.versioned_id):
+        if candidate.is_file():
+            try:
+                return candidate.read_bytes()
+            except OSError as err:
+                raise SummaryError(f"{candidate}: cannot read the PDF ({err.strerror or err})") from None
+    raise SummaryError(f"{folder / paper.versioned_id}.pdf: no such PDF (arxiv.pdf_url is a local folder)")
+
+
+def extract_text(path: Path, max_chars: int) -> str:
+    """The PDF's text, whitespace tidied, cut to ``max_chars`` characters.
+
+    Pages are read only until the budget is filled. A damaged, encrypted or image-only PDF raises
+    :class:`SummaryError`.
+    """
+    pages: list[str] = []
+    collected = 0
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SummaryError(f"{path.name}: the PDF is encrypted; its text cannot be extracted")
+        for page in reader.pages:
+            text = _tidy(page.extract_text() or "")
+            if text:
+                pages.append(text)
+                collected += len(text) + 2
+            if collected >= max_chars:
+                break
+    except SummaryError:
+        raise
+    # pypdf parses untrusted bytes and can fail with many exception types (PdfReadError, KeyError,
+    # ValueError, RecursionError, ...); any of them means "this PDF cannot be read", not a bug here.
+    except Exception as err:
+        raise SummaryError(f"{path.name}: the PDF cannot be read ({type(err).__name__}: {str(err)[:200]})") from None
+    text = "\n\n".join(pages)[:max_chars].strip()
+    if not text:
+        raise SummaryError(
+            f"{path.name}: no text could be extracted (a scanned PDF?); "
+            'set ai_summary.input to "abstract" or "pdf-upload"'
+        )
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES.sub(" ", text)
+    return _BLANK_LINES.sub("\n\n", text).strip()

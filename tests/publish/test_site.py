@@ -1,0 +1,198 @@
+"""The published site: files written atomically, the page parsed as HTML, papers.json against its doc."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from arxivbot.config import Config
+from arxivbot.errors import PublishError
+from arxivbot.publish.site import SCHEMA_VERSION, publish_site, render_site
+from arxivbot.store import Store
+from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
+
+DAY1 = date(2025, 12, 22)
+DAY2 = date(2025, 12, 23)
+NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
+DOC = Path(__file__).resolve().parents[2] / "docs" / "papers-json.md"
+SITE_FILES = {
+    "index.html", "papers.json", "rss.xml", "atom.xml",
+    "rss/cs.AI.xml", "rss/cs.CL.xml", "rss/cs.LG.xml",
+    "atom/cs.AI.xml", "atom/cs.CL.xml", "atom/cs.LG.xml",
+}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    config = make_config(tmp_path)
+    with Store(config.storage.database) as store:
+        seed_day(store, DAY1, [make_paper("2512.00001")])
+        seed_day(
+            store,
+            DAY2,
+            [
+                make_paper("2512.20276", title="ActionFlow: A Pipelined Action Acceleration",
+                           authors=("Yuntao Dai", "Hang Gu"), categories=("cs.AI", "cs.RO")),
+                make_paper("2512.00666", title=EVIL_TITLE, categories=("cs.LG",)),
+                make_paper("2512.00003", categories=("cs.CL",)),
+            ],
+            summaries={"2512.20276": "## Main contributions\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+                       "2512.00666": EVIL_SUMMARY},
+        )
+    return config
+
+
+def page_of(config: Config) -> lxml.html.HtmlElement:
+    with Store(config.storage.database) as store:
+        return lxml.html.fromstring(render_site(store, config, NOW)["index.html"])
+
+
+def test_publish_site_writes_every_file_under_site_dir(config: Config) -> None:
+    with Store(config.storage.database) as store:
+        paths = publish_site(store, config, now=NOW)
+
+    site = config.output.site_dir
+    assert {p.relative_to(site).as_posix() for p in paths} == SITE_FILES
+    assert all(p.is_file() for p in paths)
+    with Store(config.storage.database) as store:
+        rendered = render_site(store, config, NOW)
+    assert all((site / name).read_bytes() == data for name, data in rendered.items())
+    assert not list(site.rglob("*.tmp"))  # no temp file left behind by the atomic writes
+
+
+def test_publishing_unchanged_data_rewrites_nothing(config: Config) -> None:
+    with Store(config.storage.database) as store:
+        first = publish_site(store, config, now=NOW)
+        stamps = {p: p.stat().st_mtime_ns for p in first}
+        second = publish_site(store, config, now=NOW)
+    assert second == first
+    assert {p: p.stat().st_mtime_ns for p in second} == stamps
+
+
+def test_a_render_failure_leaves_the_published_site_intact(config: Config) -> None:
+    store = Store(config.storage.database)
+    publish_site(store, config, now=NOW)
+    before = {p: p.read_bytes() for p in config.output.site_dir.rglob("*") if p.is_file()}
+    with Store(config.storage.database) as other:
+        seed_day(other, date(2025, 12, 24), [make_paper("2512.00999")])
+    store.close()  # the next render cannot read the database
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        publish_site(store, config, now=NOW)
+
+    assert {p: p.read_bytes() for p in config.output.site_dir.rglob("*") if p.is_file()} == before
+
+
+def test_an_unwritable_site_dir_is_a_publish_error(config: Config, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the site folder should be")
+    blocked = make_config(tmp_path, output={"site_dir": str(blocker)})
+    with Store(config.storage.database) as store, pytest.raises(PublishError, match="cannot write"):
+        publish_site(store, blocked, now=NOW)
+
+
+def test_page_lists_the_latest_digest_with_scores_authors_and_abstracts(config: Config) -> None:
+    page = page_of(config)
+
+    titles = [a.text_content() for a in page.xpath('.//article[@class="paper"]//h2//a')]
+    assert titles == ["ActionFlow: A Pipelined Action Acceleration", EVIL_TITLE,
+                      "Sparse LLM Inference at Scale, part 2512.00003"]
+    first = page.xpath('.//article[@class="paper"]')[0]
+    assert first.get("id") == "arxiv-2512.20276"
+    assert first.xpath('.//h2//a')[0].get("href") == "https://arxiv.org/abs/2512.20276"
+    assert first.xpath('.//*[@class="authors"]')[0].text_content() == "Yuntao Dai, Hang Gu"
+    assert first.xpath('.//*[@class="score"]')[0].text_content() == "Score 3.5"
+    assert "We study LLM inference for paper 2512.20276" in first.xpath('.//*[@class="abstract"]')[0].text_content()
+    assert "2025-12-23" in page.xpath('.//*[@class="stats"]')[0].text_content()
+    assert "2512.00001" not in lxml.html.tostring(page, encoding="unicode")  # day 1: feeds only
+
+
+def test_summaries_are_collapsible_details_only_where_present(config: Config) -> None:
+    articles = page_of(config).xpath('.//article[@class="paper"]')
+
+    details = [a.xpath('.//details') for a in articles]
+    assert [len(d) for d in details] == [1, 1, 0]
+    first = details[0][0]
+    assert first.get("open") is None  # collapsed until clicked, no JavaScript involved
+    assert first.xpath('.//summary')[0].text_content() == "🤖 AI summary (by qwen-long)"
+    assert first.xpath('.//*[@class="summary-body"]//h2')[0].text_content() == "Main contributions"
+    assert [td.text_content() for td in first.xpath('.//*[@class="summary-body"]//td')] == ["1", "2"]
+
+
+def test_page_links_every_feed_and_needs_no_script(config: Config) -> None:
+    page = page_of(config)
+
+    hrefs = {a.get("href") for a in page.xpath('.//nav[@class="feeds"]//a')}
+    assert hrefs == {"rss.xml", "atom.xml", "papers.json"} | {
+        f"{fmt}/{cat}.xml" for fmt in ("rss", "atom") for cat in ("cs.AI", "cs.CL", "cs.LG")
+    }
+    alternates = {(link.get("type"), link.get("href")) for link in page.xpath('.//link[@rel="alternate"]')}
+    assert ("application/rss+xml", "rss.xml") in alternates
+    assert ("application/atom+xml", "atom.xml") in alternates
+    assert page.xpath("//script") == []
+    assert page.xpath("//link[@rel='stylesheet'] | //img[@src]") == []  # no external resources
+
+
+def test_untrusted_text_is_inert_on_the_page(config: Config) -> None:
+    page = page_of(config)
+
+    evil = page.xpath('.//article[@class="paper"]')[1]
+    assert evil.xpath('.//h2//a')[0].text_content() == EVIL_TITLE
+    assert page.xpath("//script | //img | //*[@onerror]") == []
+    assert not [a for a in page.xpath("//a") if a.get("href", "").lower().startswith("javascript")]
+    body = evil.xpath('.//*[@class="summary-body"]')[0].text_content()
+    assert "<img src=x onerror=alert(2)>" in body
+    assert "<script>document.title='pwned'</script>" in body
+
+
+def test_papers_json_holds_the_latest_digest(config: Config) -> None:
+    with Store(config.storage.database) as store:
+        document = json.loads(render_site(store, config, NOW)["papers.json"])
+
+    assert document["schema_version"] == SCHEMA_VERSION == 1
+    assert document["day"] == "2025-12-23"
+    assert document["generated_at"] == "2025-12-23T06:00:00+00:00"
+    assert document["paper_count"] == 3
+    assert document["feeds"]["categories"]["cs.CL"] == {"rss": "rss/cs.CL.xml", "atom": "atom/cs.CL.xml"}
+    first, evil, third = document["papers"]
+    assert [p["rank"] for p in document["papers"]] == [1, 2, 3]
+    assert first["arxiv_id"] == "2512.20276" and first["versioned_id"] == "2512.20276v1"
+    assert first["authors"] == ["Yuntao Dai", "Hang Gu"]
+    assert first["categories"] == ["cs.AI", "cs.RO"]
+    assert first["score"] == 3.5
+    assert first["announce_type"] == "new"
+    assert first["pdf"] == "https://arxiv.org/pdf/2512.20276"
+    assert first["summary"]["model"] == "qwen-long"
+    assert first["summary"]["markdown"].startswith("## Main contributions")
+    assert first["summary"]["html"].startswith("<h2>Main contributions</h2>")
+    assert evil["title"] == EVIL_TITLE  # plain data: escaping is the consumer's job, as documented
+    assert "<script>" not in evil["summary"]["html"]
+    assert third["summary"] is None
+
+
+def test_papers_json_fields_are_all_documented(config: Config) -> None:
+    with Store(config.storage.database) as store:
+        document = json.loads(render_site(store, config, NOW)["papers.json"])
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(encoding="utf-8"), re.MULTILINE))
+
+    fields = set(document) | set(document["papers"][0]) | set(document["papers"][0]["summary"])
+    assert fields == documented
+
+
+def test_empty_database_gives_a_page_and_json_that_say_so(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    with Store(config.storage.database) as store:
+        files = render_site(store, config, NOW)
+
+    page = lxml.html.fromstring(files["index.html"])
+    assert "No digest has been published yet" in page.text_content()
+    assert page.xpath('.//article[@class="paper"]') == []
+    document = json.loads(files["papers.json"])
+    assert document["day"] is None and document["papers"] == [] and document["paper_count"] == 0
+    assert set(files) == SITE_FILES
