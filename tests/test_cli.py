@@ -95,7 +95,7 @@ def test_run_publishes_the_digest_and_remembers_every_announcement(arxiv: LocalS
     assert scores[0] == 4.0 and scores == sorted(scores, reverse=True) and len(scores) == len(titles)
     assert not any("Survey" in t for t in titles)  # excluded keyword
     assert not any("Ethics" in t for t in titles)  # no keyword at all
-    assert "- **Total Papers Found**: %d" % len(titles) in readme
+    assert f"- **Total Papers Found**: {len(titles)}" in readme
     db = sqlite3.connect(tmp_path / "data" / "arxivbot.db")
     assert db.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 12  # every announced paper, not only matches
     assert db.execute("SELECT status FROM runs").fetchall() == [("ok",)]

@@ -157,6 +157,24 @@ def serve(config: Config, host: str | None, port: int | None) -> None:
     serve_forever(config, host=host, port=port)
 
 
+@main.command()
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@click.option("--sample", is_flag=True, help="Read the bundled sample feed instead of arXiv (try it offline, no key).")
+def init(directory: Path, force: bool, sample: bool) -> None:
+    """Create a digest repository in DIR: config, README template, prompt and GitHub Actions workflow."""
+    from arxivbot.scaffold import init_repository, next_steps
+
+    try:
+        written = init_repository(directory, force=force, sample=sample)
+    except ArxivbotError as err:
+        _fail(str(err), err.exit_code)
+    click.echo(f"Created a digest repository in {directory}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(directory)}")
+    click.echo(next_steps(directory, sample=sample))
+
+
 # --- printing reports ----------------------------------------------------------------------------------
 
 

@@ -76,6 +76,8 @@ def _non_empty_text(value: Any) -> Any:
     return value.strip()
 
 
+AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+DedupMethod = Literal["id", "title", "link"]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 NonNegativeFloat = Annotated[float, BeforeValidator(_non_negative_number)]
@@ -140,9 +142,7 @@ class ArxivConfig(_Section):
     rss_url: Keyword = "https://rss.arxiv.org/rss"
     api_url: Keyword = "https://export.arxiv.org/api/query"
     pdf_url: Keyword = "https://arxiv.org/pdf"
-    announce_types: list[Literal["new", "cross", "replace", "replace-cross"]] = Field(
-        default_factory=lambda: ["new"]
-    )
+    announce_types: list[AnnounceType] = Field(default_factory=lambda: list[AnnounceType](["new"]))
     request_delay_seconds: NonNegativeFloat = 3.0
     timeout_seconds: NonNegativeFloat = 30.0
     max_retries: NonNegativeInt = 4
@@ -225,8 +225,8 @@ class Config(_Section):
     days_back: NonNegativeInt = 7
     min_score: NonNegativeFloat = 0.0
     enable_deduplication: StrictBool = True
-    deduplication_methods: list[Literal["id", "title", "link"]] = Field(
-        default_factory=lambda: ["id", "title", "link"]
+    deduplication_methods: list[DedupMethod] = Field(
+        default_factory=lambda: list[DedupMethod](["id", "title", "link"])
     )
     ai_summary: AISummaryConfig = Field(default_factory=AISummaryConfig)
     arxiv: ArxivConfig = Field(default_factory=ArxivConfig)
@@ -296,7 +296,7 @@ def config_from_dict(data: Any, *, base_dir: Path, source: str = "config") -> Co
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the config must be a JSON object, got {_describe(data)}")
     # Missing sections are validated as empty objects so their default paths resolve too.
-    sections = {name: {} for name in _SECTIONS if name not in data}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS if name not in data}
     data = {**data, **sections, "config_dir": base_dir}
     try:
         return Config.model_validate(data, context={"base_dir": base_dir})

@@ -18,148 +18,26 @@ instead of searching the text once per keyword.
 
 from __future__ import annotations
 
-import codecs
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from arxivbot.errors import ConfigError
+from arxivbot.keyword_forms import (
+    ascii_words_of,
+    keyword_identity,
+    keyword_kind,
+    prepare_term,
+    word_forms,
+    words_of,
+)
 
 logger = logging.getLogger(__name__)
 
 MODES = ("word", "substring")
 
-# A word is a run of letters and digits in any script; everything else separates words, so
-# "RL-based" holds the word "rl" and "real-world" does not.
-_WORD = re.compile(r"[^\W_]+")
-# Speed: a title or abstract is lowercased and split on non-alphanumerics by one encode, one
-# bytes.translate and one split, all in C (five times faster than the regular expression, with the
-# same words, as bytes). The few characters outside ASCII go through `_ascii_words`
-# below: a letter or digit becomes DEL (0x7f, which the table keeps inside words, so "naïve" stays
-# one word that matches no ASCII keyword), anything else becomes a space ("LLM’s", "state–space").
-# NUL is kept as a word too: it separates a title from its abstract when both are split at once.
-_WORD_DEL = 0x7F
-_ASCII_TABLE = bytes(
-    ord(chr(c).lower()) if chr(c).isalnum() or c in (_WORD_DEL, 0) else ord(" ") for c in range(128)
-) + bytes(range(128, 256))
-_ASCII_WORDS_ERRORS = "arxivbot.ascii-words"
-
-
-def _ascii_words(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    chunk = error.object[error.start : error.end]
-    return "".join(chr(_WORD_DEL) if c.isalnum() else " " for c in chunk), error.end
-
-
-codecs.register_error(_ASCII_WORDS_ERRORS, _ascii_words)
-
 _PROVES_NOTHING = -1  # a word a phrase needs, which proves nothing by itself
-# What may separate the words of a phrase: whitespace and the hyphen/dash family.
-_PHRASE_GAP = r"[\s\-\u2010-\u2015]+"
-_AFTER_WORD = r"(?![^\W_])"  # not followed by a letter or digit
-_VOWELS = frozenset("aeiou")
-_NO_DOUBLING = frozenset("aeiouwxy")  # final letters that are never doubled (plan → planned, not fix → fixxed)
-_KEYWORD_SEPARATORS = frozenset(" \t\n-\u2010\u2011\u2012\u2013\u2014\u2015")
-
-
-def words_of(text: str) -> list[str]:
-    """The lowercase words of ``text``, in order: ``"RL-based, real-world"`` → ``["rl", "based", "real", "world"]``."""
-    return _WORD.findall(text.lower())
-
-
-def _ascii_words_of(text: str) -> list[bytes]:
-    """The words of :func:`words_of` as bytes, except that words with non-ASCII letters are mangled."""
-    return text.encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE).split()
-
-
-def is_name(word: str) -> bool:
-    """An acronym or a name: all capitals (``LLM``, ``R``), a digit (``FP8``) or an inner capital (``MoE``).
-
-    Names match as a whole word or their plural only; they have no other inflections.
-    """
-    return word.isupper() or any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:])
-
-
-def word_forms(word: str) -> frozenset[str]:
-    """The lowercase forms a single-word keyword matches in word mode.
-
-    Names (see :func:`is_name`) match themselves and their plural. Ordinary words match their
-    simple inflections: -s/-es, -ed/-d, -ing (dropping a final e, or doubling a final consonant:
-    plan → planning), -ly (-le → -ly, -ic → -ically), and y → -ies/-ied/-ily. Derivations
-    (efficient → efficiency, parallel → parallelism) and -er/-est (compute → computer,
-    transform → transformer) are deliberately not forms of a word.
-    """
-    w = word.lower()
-    if is_name(word):
-        return frozenset((w, w + "s"))
-    forms = {w, w + "s", w + "es", w + "ed", w + "ing", w + "ly"}
-    if w.endswith("e"):
-        forms |= {w + "d", w[:-1] + "ing"}
-        if w.endswith("le"):
-            forms.add(w[:-1] + "y")  # scalable → scalably
-    if len(w) >= 2 and w.endswith("y") and w[-2] not in _VOWELS:
-        forms |= {w[:-1] + "ies", w[:-1] + "ied", w[:-1] + "ily"}
-    if w.endswith("ic"):
-        forms.add(w + "ally")  # dynamic → dynamically
-    if len(w) >= 3 and w[-1] not in _NO_DOUBLING and w[-2] in _VOWELS and w[-3] not in _VOWELS:
-        forms |= {w + w[-1] + "ed", w + w[-1] + "ing"}  # plan → planned, planning
-    return frozenset(forms)
-
-
-@dataclass(frozen=True)
-class _Term:
-    """One keyword (or exclude keyword) prepared for word mode.
-
-    A text holding one of ``forms`` matches a single-word term. For phrases and literals the forms
-    only trigger a check: every word in ``required`` must be there too, then ``pattern`` must match
-    the lowercased text.
-    """
-
-    keyword: str
-    forms: frozenset[str]
-    pattern: re.Pattern[str] | None = None
-    required: frozenset[str] = frozenset()
-
-
-def _anchored(head: str, rest: str) -> re.Pattern[str]:
-    """A pattern for lowercased text that starts with the literal ``head`` at the start of a word.
-
-    The literal comes first and the word-start check right after it (a look-behind), so the regex
-    engine can jump between occurrences of ``head`` instead of trying every position: 30x faster.
-    """
-    literal = re.escape(head)
-    return re.compile(literal + rf"(?<![^\W_]{literal})" + rest + _AFTER_WORD)
-
-
-def _prepare_term(keyword: str) -> _Term:
-    spelled = _WORD.findall(keyword)
-    words = [w.lower() for w in spelled]
-    kind = keyword_kind(keyword)
-    if kind in ("word", "name"):
-        return _Term(keyword, word_forms(spelled[0]))
-    if kind == "phrase":
-        # Every word as written, separated by spaces or hyphens; the last one may inflect.
-        leading = words[:-1]
-        last_forms = word_forms(spelled[-1])
-        alternatives = "|".join(re.escape(f) for f in sorted(last_forms, key=len, reverse=True))
-        rest = "".join(_PHRASE_GAP + re.escape(w) for w in leading[1:]) + _PHRASE_GAP + f"(?:{alternatives})"
-        return _Term(keyword, last_forms, _anchored(leading[0], rest), frozenset(leading))
-    # A literal: symbols that are part of the keyword (C++, A/B testing, GPT-4.5) must appear as
-    # written; runs of whitespace are flexible. Its longest word triggers the check.
-    head, *chunks = keyword.lower().split()
-    rest = "".join(r"\s+" + re.escape(chunk) for chunk in chunks)
-    trigger = frozenset((max(words, key=len),)) if words else frozenset()
-    return _Term(keyword, trigger, _anchored(head, rest), frozenset(words))
-
-
-def _identity(keyword: str) -> str:
-    """What makes two keywords the same in word mode: their words, ignoring case and separators."""
-    if keyword_kind(keyword) == "literal":
-        return " ".join(keyword.lower().split())
-    return " ".join(words_of(keyword))
 
 
 class KeywordScan(NamedTuple):
@@ -191,6 +69,7 @@ class KeywordMatcher:
         self.keywords: tuple[str, ...] = listed if mode == "substring" else _distinct_keywords(listed)
         self.exclude_keywords = tuple(exclude_keywords)
         self._weights = _keyword_weights(self.keywords, weights or {})
+        self._weight_at = tuple(self._weights[k] for k in self.keywords)
         if mode == "substring":
             self._prepare_substrings()
         else:
@@ -202,15 +81,37 @@ class KeywordMatcher:
 
     def scan(self, title: str, abstract: str) -> KeywordScan:
         """Which keywords occur in the title and abstract, and whether an exclude keyword does."""
-        if self.mode == "substring":
-            return self._scan_substrings(title, abstract)
-        return self._scan_words(title, abstract)
+        found, in_title, excluded = self._find(title, abstract)
+        return KeywordScan(self._named(found), self._named(in_title), excluded)
 
     def score(self, scan: KeywordScan) -> float:
         """``weight`` for every matched keyword, plus ``weight × title_bonus`` for those in the title."""
         weight = self._weights.__getitem__
-        total = sum(map(weight, scan.matched)) + self.title_bonus * sum(map(weight, scan.in_title))
+        return self._total(map(weight, scan.matched), map(weight, scan.in_title))
+
+    def rate(self, title: str, abstract: str) -> tuple[float, bool, bool]:
+        """``score(scan(title, abstract))``, whether any keyword matched, and whether an exclude keyword did.
+
+        The same numbers as :meth:`scan` and :meth:`score`, without naming the keywords: what a run
+        needs for each of thousands of papers, when only the few it keeps need their keywords named.
+        """
+        found, in_title, excluded = self._find(title, abstract)
+        weight = self._weight_at.__getitem__
+        return self._total(map(weight, found), map(weight, in_title)), bool(found), excluded
+
+    def _find(self, title: str, abstract: str) -> tuple[Collection[int], Collection[int], bool]:
+        """Positions (in ``self.keywords``) of the keywords found, of those in the title, and exclusion."""
+        if self.mode == "substring":
+            return self._find_substrings(title, abstract)
+        return self._find_words(title, abstract)
+
+    def _total(self, weights: Iterable[float], title_weights: Iterable[float]) -> float:
+        # fsum is exact, so the total does not depend on the order keywords were found in.
+        total = math.fsum(weights) + self.title_bonus * math.fsum(title_weights)
         return round(total, 9)  # so 0.1 + 0.2 compares and prints as 0.3
+
+    def _named(self, positions: Iterable[int]) -> tuple[str, ...]:
+        return tuple(map(self.keywords.__getitem__, sorted(positions)))
 
     # --- substring mode: the reference rule ------------------------------------------------------
 
@@ -222,7 +123,7 @@ class KeywordMatcher:
         self._needles = tuple((needle, tuple(at)) for needle, at in positions.items())
         self._exclude_needles = tuple(dict.fromkeys(k.lower() for k in self.exclude_keywords))
 
-    def _scan_substrings(self, title: str, abstract: str) -> KeywordScan:
+    def _find_substrings(self, title: str, abstract: str) -> tuple[list[int], list[int], bool]:
         title_text = title.lower()
         text = title_text + " " + abstract.lower()
         matched: list[int] = []
@@ -233,13 +134,13 @@ class KeywordMatcher:
                 if needle in title_text:
                     in_title.extend(positions)
         excluded = any(needle in text for needle in self._exclude_needles)
-        return KeywordScan(self._named(matched), self._named(in_title), excluded)
+        return matched, in_title, excluded
 
     # --- word mode -------------------------------------------------------------------------------
 
     def _prepare_words(self) -> None:
         # Terms 0..n-1 are the counted keywords, the rest the exclude keywords.
-        self._terms = tuple(_prepare_term(k) for k in self.keywords + self.exclude_keywords)
+        self._terms = tuple(prepare_term(k) for k in self.keywords + self.exclude_keywords)
         self._excluding = frozenset(range(len(self.keywords), len(self._terms)))
         # One dict from each word worth looking for to the terms it proves (single words) and the
         # terms it triggers a check for (phrases, literals). The other words a phrase needs are
@@ -285,7 +186,7 @@ class KeywordMatcher:
         self._always = frozenset(i for i, t in enumerate(self._terms) if not t.forms)
         _log_overlaps(self.keywords)
 
-    def _scan_words(self, title: str, abstract: str) -> KeywordScan:
+    def _find_words(self, title: str, abstract: str) -> tuple[set[int], set[int], bool]:
         # The per-paper hot path. Title and abstract are tokenised together, around a NUL
         # sentinel word, and term ids are gathered with C-level set operations rather than Python
         # loops over the words found.
@@ -293,7 +194,7 @@ class KeywordMatcher:
         forms: frozenset[bytes] | frozenset[str]
         as_bytes = not self._unicode_keywords or (title.isascii() and abstract.isascii())
         if as_bytes:
-            ascii_words = _ascii_words_of(title + " \0 " + abstract)
+            ascii_words = ascii_words_of(title + " \0 " + abstract)
             words, cut, forms = ascii_words, ascii_words.index(b"\0"), self._byte_forms
         else:
             title_words = words_of(title)
@@ -303,12 +204,15 @@ class KeywordMatcher:
         found = self._term_ids(present)
         in_title = self._term_ids(in_title_present)
         if self._always or not self._trigger_forms.isdisjoint(present):
-            self._check_patterns(title, abstract, present, as_bytes, found, in_title)
+            self._check_patterns(
+                title, abstract, present=present, present_in_title=in_title_present, as_bytes=as_bytes,
+                found=found, in_title=in_title,
+            )
         excluded = not self._excluding.isdisjoint(found)
         if self._excluding:
             found -= self._excluding
             in_title -= self._excluding
-        return KeywordScan(self._named(found), self._named(in_title), excluded)
+        return found, in_title, excluded
 
     def _term_ids(self, words: frozenset[bytes] | frozenset[str]) -> set[int]:
         ids = set(map(self._proof.__getitem__, words))
@@ -320,35 +224,35 @@ class KeywordMatcher:
         return ids
 
     def _check_patterns(
-        self, title: str, abstract: str, present: frozenset[bytes] | frozenset[str], as_bytes: bool, found: set[int],
+        self,
+        title: str,
+        abstract: str,
+        *,
+        present: frozenset[bytes] | frozenset[str],
+        present_in_title: frozenset[bytes] | frozenset[str],
+        as_bytes: bool,
+        found: set[int],
         in_title: set[int],
     ) -> None:
-        """Confirm the phrases and literals whose words are all present, on each lowercased text."""
+        """Confirm the phrases and literals whose words are all present, on the lowercased title or abstract."""
         to_check = self._always.union(*map(self._triggers.__getitem__, present & self._trigger_forms))
-        lowered_title = title.lower()
-        lowered_abstract: str | None = None
         for term_id in to_check - found:
             required_bytes, required, pattern = self._checks[term_id]
-            if pattern is None or not (required_bytes if as_bytes else required) <= present:
+            needed = required_bytes if as_bytes else required
+            if pattern is None or not needed <= present:
                 continue
-            if pattern.search(lowered_title):
+            if needed <= present_in_title and pattern.search(title.lower()):
                 found.add(term_id)
                 in_title.add(term_id)
-                continue
-            if lowered_abstract is None:
-                lowered_abstract = abstract.lower()
-            if pattern.search(lowered_abstract):
+            elif pattern.search(abstract.lower()):
                 found.add(term_id)
-
-    def _named(self, positions: Iterable[int]) -> tuple[str, ...]:
-        return tuple(map(self.keywords.__getitem__, sorted(positions)))
 
 
 def _distinct_keywords(keywords: tuple[str, ...]) -> tuple[str, ...]:
     """Word mode counts a keyword once however often it is listed; the first spelling is kept."""
     first: dict[str, str] = {}
     for keyword in keywords:
-        key = _identity(keyword)
+        key = keyword_identity(keyword)
         if key in first:
             logger.warning(
                 'keyword "%s" is listed again as "%s"; word matching ignores case, so it counts once',
@@ -381,22 +285,4 @@ def _log_overlaps(keywords: tuple[str, ...]) -> None:
                 )
 
 
-def keyword_kind(keyword: str) -> str:
-    """``"name"``, ``"word"``, ``"phrase"`` or ``"literal"``: how word mode matches this keyword."""
-    parts = _WORD.findall(keyword)
-    if not parts or any(not c.isalnum() and c not in _KEYWORD_SEPARATORS for c in keyword):
-        return "literal"
-    if len(parts) > 1:
-        return "phrase"
-    return "name" if is_name(parts[0]) else "word"
-
-
-__all__ = [
-    "MODES",
-    "KeywordMatcher",
-    "KeywordScan",
-    "is_name",
-    "keyword_kind",
-    "word_forms",
-    "words_of",
-]
+__all__ = ["MODES", "KeywordMatcher", "KeywordScan"]

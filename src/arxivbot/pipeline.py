@@ -143,10 +143,17 @@ def _cycle(
     today_announced, fetched, new_papers = _fetch_today(config, store, arxiv, run_id)
     digest_day = day or today_announced or utc_now().date()
 
-    caught_up = None
+    caught_up, warnings = None, []
     if do_backfill and config.days_back > 0:
-        caught_up = catch_up(config, store, arxiv, today=digest_day, run_id=run_id)
-        new_papers += caught_up.new_papers
+        try:
+            caught_up = catch_up(config, store, arxiv, today=digest_day, run_id=run_id)
+        except ArxivbotError as err:
+            # Today's listing is stored; the days that failed are not marked covered, so the next
+            # run asks for them again. Losing the catch-up must not cost today's digest.
+            log.warning("Catch-up through the arXiv API failed, will retry next run: %s", err)
+            warnings.append(f"catch-up failed (retried next run): {err}")
+        else:
+            new_papers += caught_up.new_papers
     backfilled = caught_up.fetched if caught_up else 0
 
     if fetched == 0 and backfilled == 0:
@@ -161,8 +168,9 @@ def _cycle(
     store.save_digest(digest_day, ranking, generated_at=utc_now(), categories=config.categories,
                       keywords=config.keywords, run_id=run_id, window_start=window_start)
 
-    summaries, warnings = _summarize(config, store, ranking, arxiv, llm=llm, resummarize=resummarize,
-                                     progress=progress)
+    summaries, summary_warnings = _summarize(config, store, ranking, arxiv, llm=llm, resummarize=resummarize,
+                                             progress=progress)
+    warnings.extend(summary_warnings)
     written = _publish(config, store, digest_day)
 
     return RunReport(

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from arxivbot.errors import ConfigError
-from arxivbot.matching import MODES, KeywordMatcher, KeywordScan
+from arxivbot.matching import MODES, KeywordMatcher
 from arxivbot.models import Announcement, Paper, ScoredPaper, split_arxiv_id
 
 if TYPE_CHECKING:
@@ -120,10 +120,10 @@ def score_paper(paper: Paper, matcher: KeywordMatcher) -> PaperScore:
     return PaperScore(matcher.score(scan), scan.matched, scan.in_title)
 
 
-# A paper that passed the filters: the sort key (score, day, id, version, arrival position), then
-# what the ranking needs. A plain tuple, sorted as is: the position is unique, so comparison never
-# reaches the records.
-_Candidate = tuple[float, int, str, int, int, Announcement, KeywordScan, float]
+# A paper that passed the filters, as its sort key: (-score, -day, id, -version, arrival position).
+# Only plain values: thousands of these stay cheap for the garbage collector, and the position is
+# unique, so no two keys compare equal.
+_Candidate = tuple[float, int, str, int, int]
 
 
 def select_papers(
@@ -134,16 +134,16 @@ def select_papers(
 ) -> list[ScoredPaper]:
     """The day's ranking: matching announcements, scored, sorted, deduplicated, cut to ``max_papers``."""
     matcher = build_matcher(rules)
+    announcements = list(announcements)
     wanted_types = frozenset(t.lower() for t in rules.announce_types)
     already_shown = frozenset(_bare_id(i) for i in exclude_ids)
     filter_by_keywords = bool(matcher.keywords)
     if not filter_by_keywords:
         logger.warning("no keywords configured: every announcement is kept, with score 0")
 
-    seen = other_type = shown = unmatched = excluded = low = 0
+    other_type = shown = unmatched = excluded = low = 0
     candidates: list[_Candidate] = []
     for position, announcement in enumerate(announcements):
-        seen += 1
         paper = announcement.paper
         if announcement.announce_type.lower() not in wanted_types:
             other_type += 1
@@ -151,55 +151,53 @@ def select_papers(
         if paper.arxiv_id in already_shown:
             shown += 1
             continue
-        scan = matcher.scan(paper.title, paper.abstract)
-        if scan.excluded:
+        score, matched, is_excluded = matcher.rate(paper.title, paper.abstract)
+        if is_excluded:
             excluded += 1
-            continue
-        if filter_by_keywords and not scan.matched:
+        elif filter_by_keywords and not matched:
             unmatched += 1
-            continue
-        score = matcher.score(scan)
-        if score < rules.min_score:
+        elif score < rules.min_score:
             low += 1
-            continue
-        candidates.append(
-            (-score, -announcement.announced.toordinal(), paper.arxiv_id, -paper.version, position,
-             announcement, scan, score)
-        )
+        else:
+            candidates.append((-score, -announcement.announced.toordinal(), paper.arxiv_id, -paper.version, position))
 
     candidates.sort()
-    ranking, duplicates = _first_distinct(candidates, rules)
+    ranking, duplicates = _first_distinct(candidates, announcements, matcher, rules)
     logger.info(
         "selected %d of %d announcements (%d other announce types, %d already in a digest, "
-        "%d without keywords, %d excluded, %d below min_score, %d duplicates)",
-        len(ranking), seen, other_type, shown, unmatched, excluded, low, duplicates,
+        "%d without keywords, %d excluded, %d below min_score, %d duplicates skipped)",
+        len(ranking), len(announcements), other_type, shown, unmatched, excluded, low, duplicates,
     )
     return ranking
 
 
-def _first_distinct(candidates: list[_Candidate], rules: SelectionRules) -> tuple[list[ScoredPaper], int]:
+def _first_distinct(
+    candidates: list[_Candidate], announcements: list[Announcement], matcher: KeywordMatcher, rules: SelectionRules
+) -> tuple[list[ScoredPaper], int]:
     """Walk the sorted candidates, skipping duplicates of earlier ones, until ``max_papers`` are kept.
 
-    Only the papers walked past are keyed, so a ranking of 100,000 announcements normalises a few
-    dozen titles, not all of them.
+    Only the papers walked past are keyed and have their keywords named, so a ranking of 100,000
+    announcements normalises a few dozen titles, not all of them.
     """
     keyers = [(method, _DEDUP_KEYS[method]) for method in rules.dedup_methods]
     seen: set[tuple[str, str]] = set()
     ranking: list[ScoredPaper] = []
     duplicates = 0
-    for *_, announcement, scan, score in candidates:
+    for negative_score, *_, position in candidates:
         if len(ranking) == rules.max_papers:
             break
+        announcement = announcements[position]
         paper = announcement.paper
         keys = [(method, key) for method, keyer in keyers if (key := keyer(paper))]
         if any(k in seen for k in keys):
             duplicates += 1
             continue
         seen.update(keys)
+        scan = matcher.scan(paper.title, paper.abstract)
         ranking.append(
             ScoredPaper(
                 announcement=announcement,
-                score=score,
+                score=-negative_score,
                 category=display_category(paper, rules.categories),
                 matched_keywords=scan.matched,
                 title_keywords=scan.in_title,

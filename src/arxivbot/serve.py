@@ -23,6 +23,9 @@ nothing. A daily cycle runs at ``server.schedule`` in ``server.timezone`` (APSch
 start-up when the database has no completed run today and ``server.run_on_startup`` is true.
 
 The bytes in memory live in ``publish/served.py``; the cycles and the schedule in ``schedule.py``.
+
+``create_static_app`` is the read-only variant for hosts without a writable disk (Vercel, see
+``api/index.py``): the same site routes over the files a run published, read once at start-up.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -62,7 +66,7 @@ from arxivbot.schedule import (
 )
 from arxivbot.store import RunRecord, Store
 
-__all__ = ["create_app", "next_scheduled_run", "serve", "should_run_on_startup"]
+__all__ = ["create_app", "create_static_app", "next_scheduled_run", "serve", "should_run_on_startup"]
 
 log = logging.getLogger(__name__)
 
@@ -99,27 +103,6 @@ def create_app(
                 state.scheduler.shutdown(wait=False)
                 state.scheduler = None
 
-    async def page(request: Request) -> Response:
-        return _send(request, site.get(PAGE), security_policy=True)
-
-    async def papers(request: Request) -> Response:
-        return _send(request, site.get(PAPERS_JSON))
-
-    def feed(fmt: str) -> Callable[[Request], Any]:
-        async def all_papers(request: Request) -> Response:
-            return _send(request, site.get(feed_path(fmt)))
-
-        return all_papers
-
-    def category_feed(fmt: str) -> Callable[[Request], Any]:
-        async def one_category(request: Request) -> Response:
-            category = request.path_params["category"].removesuffix(".xml")
-            if category not in config.categories:  # only configured names ever reach the lookup
-                return _not_found()
-            return _send(request, site.get(feed_path(fmt, category)))
-
-        return one_category
-
     def health(request: Request) -> Response:  # sync: Starlette runs it in a thread, off the event loop
         return JSONResponse(state.health(), headers={"Cache-Control": "no-store"})
 
@@ -137,22 +120,116 @@ def create_app(
         return _json({"status": "started"}, 202)
 
     routes = [
-        Route("/", page),
-        Route("/index.html", page),
-        Route("/papers.json", papers),
+        *site_routes(site.get, config.categories),
         Route("/health", health),
         Route("/config", effective_config),
         Route("/update", update, methods=["POST"]),
     ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.service = state
+    return app
+
+
+def create_static_app(site_dir: Path, config: Config | None = None) -> Starlette:
+    """The site that a run published in ``site_dir``, served read-only: for Vercel and other read-only hosts.
+
+    The files are read once, here; after that nothing is written, no database is opened, arXiv is
+    never contacted and no schedule runs. The routes, headers, ETags and 304s are those of
+    :func:`create_app`; ``/config`` and ``POST /update`` do not exist. ``/health`` describes the
+    published digest, or answers 503 while there is none. Feeds are served for the categories in
+    ``config`` (when given), otherwise for every category feed found in ``site_dir``.
+    """
+    resources = _read_published_site(site_dir)
+    categories = config.categories if config is not None else _published_categories(resources)
+    health_body, health_status = _static_health(site_dir, resources)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(health_body, status_code=health_status, headers={"Cache-Control": "no-store"})
+
+    return Starlette(routes=[*site_routes(resources.get, categories), Route("/health", health)])
+
+
+def _read_published_site(site_dir: Path) -> dict[str, Resource]:
+    """Every published file in ``site_dir`` as a ready-to-send Resource, keyed by its path in the site."""
+    names = [PAGE, PAPERS_JSON, *(feed_path(fmt) for fmt in ("rss", "atom"))]
+    for fmt in ("rss", "atom"):
+        folder = site_dir / fmt
+        if folder.is_dir():
+            names += sorted(f"{fmt}/{path.name}" for path in folder.glob("*.xml") if path.is_file())
+    files = {name: (site_dir / name).read_bytes() for name in names if (site_dir / name).is_file()}
+    if not files:
+        log.warning("%s: no published site (run `arxivbot run` first); /health answers 503", site_dir)
+    # File times are no guide on a host that unpacks a deployment (they can all read 1980): the digest's
+    # own generation time is the moment the content last changed.
+    modified = _generated_at(files.get(PAPERS_JSON)) or datetime.now(timezone.utc)
+    return {name: Resource.of(name, body, modified) for name, body in files.items()}
+
+
+def _generated_at(papers_json: bytes | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(json.loads(papers_json or b"")["generated_at"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _published_categories(resources: dict[str, Resource]) -> list[str]:
+    return sorted({name.split("/", 1)[1].removesuffix(".xml") for name in resources if "/" in name})
+
+
+def _static_health(site_dir: Path, resources: dict[str, Resource]) -> tuple[dict[str, Any], int]:
+    digest: dict[str, Any] = {}
+    if PAPERS_JSON in resources:
+        with contextlib.suppress(ValueError):
+            document = json.loads(resources[PAPERS_JSON].body)
+            digest = {key: document.get(key) for key in ("day", "generated_at", "paper_count")}
+    body = {
+        "status": "ok" if resources else "no site",
+        "mode": "static",
+        "version": __version__,
+        "running": False,
+        "digest": digest or None,
+        "files": len(resources),
+        "schedule": {"enabled": False},
+    }
+    if not resources:
+        body["error"] = f"no published site in {site_dir.name}/: commit the output of `arxivbot run` first"
+        return body, 503
+    return body, 200
+
+
+def site_routes(lookup: Callable[[str], Resource | None], categories: Collection[str]) -> list[Route]:
+    """The page, the JSON and every feed, each answered from ``lookup`` (path in the site -> bytes)."""
+
+    async def page(request: Request) -> Response:
+        return _send(request, lookup(PAGE), security_policy=True)
+
+    async def papers(request: Request) -> Response:
+        return _send(request, lookup(PAPERS_JSON))
+
+    def feed(fmt: str) -> Callable[[Request], Any]:
+        async def all_papers(request: Request) -> Response:
+            return _send(request, lookup(feed_path(fmt)))
+
+        return all_papers
+
+    def category_feed(fmt: str) -> Callable[[Request], Any]:
+        async def one_category(request: Request) -> Response:
+            category = request.path_params["category"].removesuffix(".xml")
+            if category not in categories:  # only known names ever reach the lookup
+                return _not_found()
+            return _send(request, lookup(feed_path(fmt, category)))
+
+        return one_category
+
+    routes = [Route("/", page), Route("/index.html", page), Route("/papers.json", papers)]
     for fmt in ("rss", "atom"):
         routes += [
             Route(f"/{fmt}", feed(fmt)),
             Route(f"/{fmt}.xml", feed(fmt)),
             Route(f"/{fmt}/{{category}}", category_feed(fmt)),
         ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.service = state
-    return app
+    return routes
 
 
 @dataclass

@@ -179,6 +179,27 @@ class Store:
             known.update(row[0] for row in rows)
         return known
 
+    def save_backfilled(self, announcements: Iterable[Announcement]) -> int:
+        """Store papers fetched through the API; return how many papers were new to the database.
+
+        Like :meth:`save_announcements`, except that a paper already announced on any day (by the RSS
+        or an earlier backfill) is not announced again: only its metadata is updated, when this
+        version is newer. A paper seen through both the API and the RSS stays one announcement, even
+        where the API's estimate of its announcement day differs from the RSS's.
+        """
+        rows = list(announcements)
+        with self.transaction() as db:
+            ids = list(dict.fromkeys(a.paper.arxiv_id for a in rows))
+            announced: set[str] = set()
+            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found = db.execute(f"SELECT DISTINCT arxiv_id FROM announcements WHERE arxiv_id IN ({marks})", chunk)
+                announced.update(row[0] for row in found)
+            new_papers = self.save_announcements(a for a in rows if a.paper.arxiv_id not in announced)
+            _upsert_papers(db, [a.paper for a in rows if a.paper.arxiv_id in announced], _iso(utc_now()))
+        return new_papers
+
     def get_paper(self, arxiv_id: str) -> Paper | None:
         row = self._db.execute("SELECT * FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
         return _paper(row) if row else None

@@ -60,6 +60,7 @@ _PUBLISHED = f"{_ATOM}published"
 _CATEGORY = f"{_ATOM}category"
 _AUTHOR = f"{_ATOM}author"
 _NAME = f"{_ATOM}name"
+_LINK = f"{_ATOM}link"
 _PRIMARY = f"{_ARXIV}primary_category"
 _COMMENT = f"{_ARXIV}comment"
 _JOURNAL_REF = f"{_ARXIV}journal_ref"
@@ -195,13 +196,8 @@ def _entry(entry: etree._Element) -> Paper:
     authors: list[str] = []
     for child in entry:  # one pass over the children, in whatever order arXiv put them
         tag = child.tag
-        if tag == _ID:
-            raw_id = (child.text or "").strip()
-        elif tag == _TITLE:
-            title = child.text or ""
-        elif tag == _SUMMARY:
-            abstract = child.text or ""
-        elif tag == _AUTHOR:
+        # The most frequent children first: a typical entry has several authors and categories.
+        if tag == _AUTHOR:
             name = child.findtext(_NAME)
             if name and name.strip():
                 authors.append(" ".join(name.split()))
@@ -209,6 +205,14 @@ def _entry(entry: etree._Element) -> Paper:
             term = child.get("term")
             if term and term not in categories:
                 categories.append(term)
+        elif tag == _LINK:
+            continue  # the abs/pdf/doi links are all derivable from the id and the doi
+        elif tag == _ID:
+            raw_id = (child.text or "").strip()
+        elif tag == _TITLE:
+            title = child.text or ""
+        elif tag == _SUMMARY:
+            abstract = child.text or ""
         elif tag == _PUBLISHED:
             published = _timestamp(child.text)
         elif tag == _UPDATED:
