@@ -11,7 +11,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -210,8 +210,16 @@ def print_report(report: RunReport) -> None:
         )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    changed = ", ".join(report.outputs) if report.outputs else "nothing changed"
-    click.echo(f"Wrote: {changed}")
+    click.echo(describe_outputs(report.outputs))
+
+
+def describe_outputs(paths: Sequence[str]) -> str:
+    """``Wrote README.md and 12 files in public/`` rather than a wall of absolute paths."""
+    if not paths:
+        return "Outputs unchanged (the digest is the same as last time)."
+    here = Path.cwd()
+    shown = [os.path.relpath(path, here) if Path(path).is_absolute() else path for path in paths]
+    return "Wrote " + ", ".join(shown[:3]) + (f" and {len(shown) - 3} more files" if len(shown) > 3 else "") + "."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ failure anywhere leaves what was published before exactly as it was.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ def run_cycle(
         started = utc_now()
         try:
             report = _cycle(config, store, arxiv, run_id=run_id, started=started, day=day, do_backfill=backfill,
-                            resummarize=resummarize, llm=llm, progress=progress)
+                            resummarize=resummarize, llm=llm, progress=progress, sleep=sleep or time.sleep)
         except BaseException as err:
             message = str(err) if isinstance(err, ArxivbotError) else f"internal error: {type(err).__name__}: {err}"
             failed = RunReport(run_id=run_id, status="failed", day=day, started_at=started,
@@ -139,6 +140,7 @@ def _cycle(
     resummarize: bool,
     llm: openai.OpenAI | None,
     progress: bool,
+    sleep: Callable[[float], None],
 ) -> RunReport:
     today_announced, fetched, new_papers = _fetch_today(config, store, arxiv, run_id)
     digest_day = day or today_announced or utc_now().date()
@@ -169,7 +171,7 @@ def _cycle(
                       keywords=config.keywords, run_id=run_id, window_start=window_start)
 
     summaries, summary_warnings = _summarize(config, store, ranking, arxiv, llm=llm, resummarize=resummarize,
-                                             progress=progress)
+                                             progress=progress, sleep=sleep)
     warnings.extend(summary_warnings)
     written = _publish(config, store, digest_day)
 
@@ -239,6 +241,7 @@ def _summarize(
     llm: openai.OpenAI | None,
     resummarize: bool,
     progress: bool,
+    sleep: Callable[[float], None],
 ) -> tuple[SummaryRunReport | None, list[str]]:
     """Summarize the top papers; a failure costs the summaries, never the digest."""
     ai = config.ai_summary
@@ -253,7 +256,7 @@ def _summarize(
         # PDFs come from arXiv too: downloading them through the same paced client keeps arXiv's
         # pacing across every request of the run.
         report = summarize_papers([s.paper for s in ranking], config, store, llm=client, pdf_client=arxiv,
-                                  resummarize=resummarize, progress=progress)
+                                  resummarize=resummarize, progress=progress, sleep=sleep)
     finally:
         if owned is not None:
             owned.close()
