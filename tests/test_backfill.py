@@ -33,6 +33,7 @@ from arxivbot.config import Config, config_from_dict
 from arxivbot.errors import ConfigError, FeedFormatError, FetchError
 from arxivbot.models import Announcement, Paper
 from arxivbot.store import Store
+from tests.faketime import FakeTime
 from tests.localserver import LocalServer, RecordedRequest, Scripted
 
 Fixture = Callable[[str], Path]
@@ -143,30 +144,6 @@ def test_query_groups_join_consecutive_announcement_days() -> None:
 # --- fetching from a local API -------------------------------------------------------------------------
 
 
-class FakeTime:
-    """A clock that only moves when the client sleeps; each request records the clock's reading."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.sleeps: list[float] = []
-        self.request_times: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def answer(self, body: bytes) -> Callable[[RecordedRequest], bytes]:
-        def respond(_request: RecordedRequest) -> bytes:
-            self.request_times.append(self.now)
-            self.now += 0.2  # a request takes a little (fake) time
-            return body
-
-        return respond
-
-
 @dataclass
 class Api:
     server: LocalServer
@@ -209,7 +186,7 @@ def api(local_server: LocalServer, own_fixture: Fixture, tmp_path: Path) -> Iter
         },
         base_dir=tmp_path,
     )
-    fake = FakeTime()
+    fake = FakeTime(5000.0)
     http = make_http_client(config.arxiv)
     with Store(config.storage.database) as store:
         yield Api(local_server, config, store, make_polite_client(config.arxiv, http, sleep=fake.sleep,

@@ -24,8 +24,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             comment          TEXT,
             journal_ref      TEXT,
             doi              TEXT,
-            first_seen       TEXT NOT NULL,
-            last_seen        TEXT NOT NULL
+            first_seen       TEXT NOT NULL,             -- when the paper was first stored
+            refreshed_at     TEXT NOT NULL              -- when a newer version last replaced its metadata
         );
         CREATE TABLE announcements (
             arxiv_id      TEXT NOT NULL REFERENCES papers(arxiv_id),

@@ -356,8 +356,8 @@ class Store:
                     run_id,
                     _iso(generated_at),
                     (window_start or day).isoformat(),
-                    json.dumps(list(categories)),
-                    json.dumps(list(keywords)),
+                    _to_json(list(categories)),
+                    _to_json(list(keywords)),
                 ),
             )
             db.executemany(
@@ -372,8 +372,8 @@ class Store:
                         s.announcement.announce_type,
                         s.announcement.announced.isoformat(),
                         s.announcement.source,
-                        json.dumps(list(s.matched_keywords)),
-                        json.dumps(list(s.title_keywords)),
+                        _to_json(list(s.matched_keywords)),
+                        _to_json(list(s.title_keywords)),
                     )
                     for rank, s in enumerate(scored, start=1)
                 ],
@@ -502,6 +502,11 @@ class Store:
 # --- row <-> record -------------------------------------------------------------------------------
 
 
+# One shared encoder: ``json.dumps`` with arguments builds a new encoder per call, which showed up as a
+# third of the time of storing a busy day (bench/bench_pipeline.py).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _statements(sql: str) -> list[str]:
     return [part.strip() for part in sql.split(";") if part.strip()]
 
@@ -521,12 +526,11 @@ def _upsert_papers(db: sqlite3.Connection, papers: list[Paper], now: str | None)
             comment=COALESCE(excluded.comment, papers.comment),
             journal_ref=COALESCE(excluded.journal_ref, papers.journal_ref),
             doi=COALESCE(excluded.doi, papers.doi),
-            last_seen=excluded.last_seen
+            refreshed_at=excluded.refreshed_at
         WHERE excluded.version > papers.version
         """,
         [_paper_row(paper, now) for paper in papers],
     )
-    db.executemany("UPDATE papers SET last_seen=? WHERE arxiv_id=?", [(now, paper.arxiv_id) for paper in papers])
 
 
 def _paper_row(paper: Paper, now: str | None) -> tuple[Any, ...]:
@@ -534,9 +538,9 @@ def _paper_row(paper: Paper, now: str | None) -> tuple[Any, ...]:
         paper.arxiv_id,
         paper.version,
         paper.title,
-        json.dumps(list(paper.authors), ensure_ascii=False),
+        _to_json(list(paper.authors)),
         paper.abstract,
-        json.dumps(list(paper.categories)),
+        _to_json(list(paper.categories)),
         paper.primary_category,
         paper.link,
         _iso(paper.published),

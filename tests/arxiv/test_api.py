@@ -18,6 +18,7 @@ import pytest
 from arxivbot.arxiv.api import build_search_query, fetch_window, iter_api_entries, parse_api_page
 from arxivbot.arxiv.client import PoliteClient
 from arxivbot.errors import FeedFormatError, FetchError
+from tests.faketime import FakeTime
 from tests.localserver import LocalServer, Scripted
 
 Fixture = Callable[[str], Path]
@@ -274,24 +275,9 @@ def test_search_query_rejects_nonsense() -> None:
 # --- pagination against a local server ---------------------------------------------------------------
 
 
-class FakeTime:
-    """A clock that only moves when something sleeps: pacing is checked without waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(1000.0)
 
 
 @pytest.fixture

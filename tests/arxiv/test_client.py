@@ -15,23 +15,9 @@ from arxivbot import PROJECT_URL, USER_AGENT, __version__
 from arxivbot.arxiv.client import PoliteClient, make_http_client, make_polite_client, user_agent
 from arxivbot.config import ArxivConfig
 from arxivbot.errors import FetchError
+from tests.faketime import FakeTime
 
 URL = "https://export.arxiv.org/api/query"
-
-
-class FakeTime:
-    """A monotonic clock and a sleep that advances it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 Reply = Callable[[httpx.Request], httpx.Response]
@@ -57,7 +43,7 @@ class ScriptedArxiv:
 
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(100.0)
 
 
 @pytest.fixture

@@ -159,7 +159,11 @@ def make_polite_client(
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    return parse_retry_after(response.headers.get("Retry-After"))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP date; None if absent or bad."""
     if not value:
         return None
     try:
