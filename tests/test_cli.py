@@ -314,3 +314,50 @@ def test_every_command_has_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert len(result.output.split("Options:")[0].strip().splitlines()) >= 2  # usage line + description
+
+
+# --- catching up through the API ----------------------------------------------------------------------------
+
+API_PAGE = (PROJECT / "tests" / "fixtures" / "api_announced_mon_may04_2entries.xml").read_bytes()
+ATOM = {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+def test_backfill_fetches_a_window_once(local_server: LocalServer, tmp_path: Path) -> None:
+    local_server.route("/api/query", Scripted(200, API_PAGE, ATOM))
+    config = write_config(tmp_path, local_server.url + "/rss", categories=["cs.AI", "cs.LG"])
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["arxiv"]["api_url"] = local_server.url + "/api/query"
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    first = arxivbot("backfill", "--config", str(config), "--since", "2026-05-04", "--until", "2026-05-04")
+    second = arxivbot("backfill", "--config", str(config), "--since", "2026-05-04", "--until", "2026-05-04")
+
+    assert first.returncode == 0, first.stderr
+    assert "2 papers fetched, 2 new" in first.stdout
+    assert second.returncode == 0 and "0 papers fetched" in second.stdout
+    assert len(local_server.requests_to("/api/query")) == 1  # a covered window is never fetched again
+    db = sqlite3.connect(tmp_path / "data" / "arxivbot.db")
+    assert db.execute("SELECT announced, source FROM announcements WHERE arxiv_id='2605.00901'").fetchall() == [
+        ("2026-05-04", "api")
+    ]
+    assert db.execute("SELECT kind, status FROM runs").fetchall() == [("backfill", "ok"), ("backfill", "ok")]
+
+
+def test_backfill_rejects_a_reversed_window(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9/rss")
+    result = arxivbot("backfill", "--config", str(config), "--since", "2026-05-05", "--until", "2026-05-01")
+    assert result.returncode == 2 and "after --until" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-backfill"]], ids=["catch-up", "no-backfill"])
+def test_run_catches_up_unless_told_not_to(arxiv: LocalServer, tmp_path: Path, flag: list[str]) -> None:
+    arxiv.route("/api/query", Scripted(200, API_PAGE, ATOM))
+    config = write_config(tmp_path, arxiv.url + "/rss", days_back=3)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["arxiv"]["api_url"] = arxiv.url + "/api/query"
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    result = arxivbot("run", "--config", str(config), *flag)
+
+    assert result.returncode == 0, result.stderr
+    assert bool(arxiv.requests_to("/api/query")) == (flag == [])

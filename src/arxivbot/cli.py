@@ -76,6 +76,8 @@ def common_options(command: F) -> F:
             if verbosity > 0:
                 log.exception("failed")
             _fail(str(err), err.exit_code)
+        except click.ClickException:  # usage errors: click prints them and exits 2
+            raise
         except KeyboardInterrupt:
             _fail("interrupted; outputs left as they were", 130)
         except Exception as err:  # a bug: one line for the user, the traceback with -v
