@@ -30,9 +30,6 @@ from arxivbot.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "config.json"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
-ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
-DEDUP_METHODS = ("id", "title", "link")
-SUMMARY_INPUTS = ("pdf-upload", "pdf-text", "abstract")
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 
@@ -251,9 +248,12 @@ class Config(_Section):
         return sorted(_unknown_keys(self, ""))
 
     def public_dict(self) -> dict[str, Any]:
-        """The effective configuration as JSON-ready data. It holds no secrets: only env var names."""
-        data = self.model_dump(mode="json", exclude={"config_dir"})
-        return data
+        """The effective configuration as JSON-ready data. It holds no secrets: only env var names.
+
+        Unknown keys are left out: they are kept on the model only to be warned about, and one may
+        be a key pasted where its env var name belongs (``"api_key": "sk-…"``).
+        """
+        return self.model_dump(mode="json", exclude={**_unknown_fields(self), "config_dir": True})
 
 
 _SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "output", "feeds", "server")
@@ -266,6 +266,16 @@ def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _unknown_keys(value, f"{prefix}{name}.")
+
+
+def _unknown_fields(model: BaseModel) -> dict[str, Any]:
+    """The unknown keys of ``model`` and its sections, as a ``model_dump`` ``exclude`` argument."""
+    exclude: dict[str, Any] = {key: True for key in model.model_extra or {}}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel) and (nested := _unknown_fields(value)):
+            exclude[name] = nested
+    return exclude
 
 
 # --- loading -------------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ def test_error_entry_is_a_format_error_not_a_paper(shared_fixture: Fixture) -> N
     with pytest.raises(FeedFormatError, match="incorrect id format for abc") as caught:
         parse_api_page(body)
     assert "\n" not in str(caught.value)
+    assert str(caught.value).endswith("; check the categories and arxiv.api_url")
     with pytest.raises(FeedFormatError):
         list(iter_api_entries(body))
 
@@ -215,6 +216,7 @@ def test_not_an_api_answer_is_a_format_error(body: bytes, message: str) -> None:
     with pytest.raises(FeedFormatError, match=message) as caught:
         parse_api_page(body)
     assert "\n" not in str(caught.value)
+    assert str(caught.value).endswith("; check arxiv.api_url, or try again later")  # says how to fix it
 
 
 def test_truncated_answer_is_a_one_line_format_error(own_fixture: Fixture) -> None:

@@ -166,6 +166,10 @@ def test_client_errors_fail_at_once(polite: Callable[..., tuple[PoliteClient, Sc
         client.get(URL)
 
     assert caught.value.status == code and len(script.started) == 1 and fake_time.sleeps == []
+    # Retrying will not help, so the message says what to check instead.
+    assert str(caught.value).endswith(
+        "; check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories"
+    )
 
 
 def test_retry_statuses_can_be_narrowed_per_call(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]]) -> None:

@@ -134,8 +134,10 @@ def test_real_atom_flavour_of_the_daily_feed_is_read_too(shared_fixture: Finder)
 def test_real_truncated_capture_is_a_format_error(shared_fixture: Finder) -> None:
     body = shared_fixture("atom2024_cs.AI_2025-08-20_TRUNCATED-87entries.xml").read_bytes()
 
-    with pytest.raises(FeedFormatError, match=r"^https://rss\.arxiv\.org/atom/cs\.AI: truncated or malformed XML"):
+    expected = r"^https://rss\.arxiv\.org/atom/cs\.AI: truncated or malformed XML"
+    with pytest.raises(FeedFormatError, match=expected) as caught:
         parse_daily_feed(body, source_url="https://rss.arxiv.org/atom/cs.AI")
+    assert str(caught.value).endswith("; check arxiv.rss_url, or try again later")  # says how to fix it
 
 
 @pytest.mark.parametrize(

@@ -360,6 +360,28 @@ def test_malicious_summary_keeps_the_details_block_closed_and_links_dead() -> No
     assert "<img src=x onerror=alert(1)>" in seen
 
 
+FENCE_LOOKALIKES = {
+    # Not fences to CommonMark, so the line after them is not code and must be escaped.
+    "indented four spaces": "Intro\n    ```\n<script>alert(1)</script>",
+    "backtick in the info string": "```a`\n<script>alert(1)</script>",
+    # "```x" cannot close a fence: the fence really ends one line later.
+    "info string on a closing line": "```\n```x\n```\n<script>alert(1)</script>",
+    # The fence lives in the list item and closes there; the next line is top-level HTML.
+    "fence inside a list item": "- ```\n  ```\n<script>alert(1)</script>",
+    # Still open at the end, as CommonMark sees it: it is closed before our </details>.
+    "closing line with an info string": "```\n```python\nx = 1",
+}
+
+
+@pytest.mark.parametrize("summary", FENCE_LOOKALIKES.values(), ids=FENCE_LOOKALIKES.keys())
+def test_code_in_a_summary_is_found_as_commonmark_finds_it(summary: str) -> None:
+    readme = render_readme(digest(entry(1, summary=summary), entry(2, "2512.00002", title="After")))
+    tokens = parse(readme)
+    assert_inert(readme)
+    assert headings(tokens, "h3")[:2] == ["1. A Paper", "2. After"]
+    assert [html for html in raw_html(tokens) if html == "</details>\n"] == ["</details>\n"]
+
+
 def test_an_odd_arxiv_id_cannot_break_out_of_the_link() -> None:
     section = render_papers_section(digest(entry(1, "2512.1) [x](javascript:alert(1)", title="T")))
     tokens = parse(section)

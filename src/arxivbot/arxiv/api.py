@@ -71,6 +71,7 @@ _PER_PAGE = f"{_OPENSEARCH}itemsPerPage"
 
 _HEADER_TAGS = (_TOTAL, _START, _PER_PAGE)
 _ERROR_ID_PREFIX = ("https://arxiv.org/api/errors", "http://arxiv.org/api/errors")
+_NOT_AN_ANSWER_FIX = "; check arxiv.api_url, or try again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,9 @@ def parse_api_page(body: bytes) -> ApiPage:
         else:
             header[item[0]] = item[1]
     if _TOTAL not in header:
-        raise FeedFormatError("the arXiv API answered without opensearch:totalResults: not an API response")
+        raise FeedFormatError(
+            "the arXiv API answered without opensearch:totalResults: not an API response" + _NOT_AN_ANSWER_FIX
+        )
     return ApiPage(
         total_results=header[_TOTAL],
         start_index=header.get(_START, 0),
@@ -163,10 +166,12 @@ def _stream(source: bytes | BinaryIO, *, header: bool) -> Iterator[Paper | tuple
                 yield elem.tag, _header_number(elem)
         root = context.root
     except etree.XMLSyntaxError as err:
-        raise FeedFormatError(f"the arXiv API answer is not well-formed XML: {_one_line(str(err))}") from None
+        raise FeedFormatError(
+            f"the arXiv API answer is not well-formed XML: {_one_line(str(err))}" + _NOT_AN_ANSWER_FIX
+        ) from None
     if root is None or root.tag != _FEED:
         found = "nothing" if root is None else f"<{etree.QName(root).localname}>"
-        raise FeedFormatError(f"the arXiv API answer is not an Atom feed (found {found})")
+        raise FeedFormatError(f"the arXiv API answer is not an Atom feed (found {found})" + _NOT_AN_ANSWER_FIX)
 
 
 def _header_number(elem: etree._Element) -> int:
@@ -176,6 +181,7 @@ def _header_number(elem: etree._Element) -> int:
     except ValueError:
         raise FeedFormatError(
             f"the arXiv API answer has a non-numeric {etree.QName(elem).localname}: {text[:40]!r}"
+            + _NOT_AN_ANSWER_FIX
         ) from None
 
 
@@ -226,7 +232,9 @@ def _entry(entry: etree._Element) -> Paper:
         elif tag == _DOI:
             doi = _one_line(child.text) or None
     if raw_id.startswith(_ERROR_ID_PREFIX):
-        raise FeedFormatError(f"the arXiv API reported an error: {_one_line(abstract) or raw_id}")
+        raise FeedFormatError(
+            f"the arXiv API reported an error: {_one_line(abstract) or raw_id}; check the categories and arxiv.api_url"
+        )
     if not raw_id:
         raise ValueError("entry without <id>")
     arxiv_id, version = split_arxiv_id(raw_id)

@@ -103,9 +103,11 @@ class PoliteClient:
             if response.status_code < 300 or response.status_code == 304:
                 return response
             if response.status_code not in retry_statuses or attempt == attempts:
+                busy = response.status_code in retry_statuses
                 raise FetchError(
                     f"{url}: HTTP {response.status_code} after {attempt} attempt(s)"
-                    + ("; arXiv is busy or down, try again later" if response.status_code in retry_statuses else ""),
+                    + ("; arXiv is busy or down, try again later" if busy else
+                       "; check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories"),
                     url=url,
                     status=response.status_code,
                     attempts=attempt,

@@ -194,8 +194,8 @@ def _describe_root(root: etree._Element) -> str:
     return f"the document is <{local}>"
 
 
-def _format_error(source: str, what: str) -> FeedFormatError:
-    return FeedFormatError(f"{source}: {what}", url=source)
+def _format_error(source: str, what: str, fix: str = "check arxiv.rss_url, or try again later") -> FeedFormatError:
+    return FeedFormatError(f"{source}: {what}" + (f"; {fix}" if fix else ""), url=source)
 
 
 def _parse_rss(root: etree._Element, source: str) -> Listing:
@@ -205,7 +205,7 @@ def _parse_rss(root: etree._Element, source: str) -> Listing:
     title = channel.findtext("title") or ""
     if title.startswith("Feed error"):
         reason = " ".join((channel.findtext("description") or "no reason given").split())
-        raise _format_error(source, f"arXiv answered with an error feed: {reason}")
+        raise _format_error(source, f"arXiv answered with an error feed: {reason}", "check the categories")
     dates = DateCache()
     announced = dates.day(channel.findtext("pubDate"))
     if announced is None:  # pubDate missing: the build time, a few hours after midnight Eastern
@@ -218,8 +218,8 @@ def _parse_atom(root: etree._Element, source: str) -> Listing:
         for entry in root.iterchildren(f"{_ATOM}entry"):
             if "/api/errors" in (entry.findtext(f"{_ATOM}id") or ""):
                 reason = " ".join((entry.findtext(f"{_ATOM}summary") or "no reason given").split())
-                raise _format_error(source, f"arXiv answered with an error: {reason}")
-        raise _format_error(source, "an arXiv API answer, not a daily feed; arxiv.rss_url should be "
+                raise _format_error(source, f"arXiv answered with an error: {reason}", "check the categories")
+        raise _format_error(source, "an arXiv API answer, not a daily feed", "arxiv.rss_url should be "
                                     "https://rss.arxiv.org/rss")
     dates = DateCache()
     entries = list(root.iterchildren(f"{_ATOM}entry"))
@@ -243,6 +243,7 @@ def _listing(items: Iterable[etree._Element], announced: date | None, dates: Dat
         # Items are there but none is readable: a changed format, not a quiet day.
         raise _format_error(
             source,
-            f"none of its {len(problems)} items could be read ({problems[0]}); has arXiv changed the feed format?",
+            f"none of its {len(problems)} items could be read ({problems[0]})",
+            "has arXiv changed the feed format? check arxiv.rss_url, or look for a newer arxivbot",
         )
     return Listing(tuple(announcements), announced, len(problems))

@@ -30,7 +30,6 @@ _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 # A character reference ("&#58;", "&colon;", "java&#115;cript") is decoded inside link destinations,
 # so the model could spell a scheme the check above never sees: such references are shown literally.
 _CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
-_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 
 
 def one_line(text: str) -> str:
@@ -61,33 +60,38 @@ def neutralize_model_markdown(text: str) -> str:
     """LLM markdown → the same markdown with raw HTML made inert and unsafe link schemes defused.
 
     Outside code, ``<`` becomes ``&lt;`` (markdown then shows it as a literal ``<``), so the model
-    cannot open a tag, close our ``<details>`` block, or inject a script. Inside fenced code blocks
-    the text is already literal and left alone.
+    cannot open a tag, close our ``<details>`` block, or inject a script. Code blocks (fenced or
+    indented) are already literal and left alone. Which lines are code is decided by a CommonMark
+    parser, not by pattern matching: a fence that only looks like one (indented four spaces, a
+    backtick in its info string, nested in a list) must not leave the lines after it unescaped.
     """
-    lines = []
-    fence: str | None = None
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        marker = _FENCE.match(line)
-        if fence is not None:
-            if marker and marker.group(2)[0] == fence[0] and len(marker.group(2)) >= len(fence):
-                fence = None
-            lines.append(line)
-            continue
-        if marker:
-            fence = marker.group(2)
-            lines.append(line)
-            continue
-        line = _CHARACTER_REFERENCE.sub("&amp;", line)
-        line = line.replace("<", "&lt;")
-        # A zero-width space before the colon: invisible in text, and since references are decoded
-        # in link destinations it must not decode to ":" (as "&#58;" would) but break the scheme.
-        line = _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
-        lines.append(line)
-    if fence is not None:  # an unclosed fence would swallow the rest of the README
-        lines.append(fence)
-    return "\n".join(lines).strip()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    # Parsed with raw HTML off, as the escaped result will be parsed; the trailing paragraph shows
+    # whether a fence is still open where our README goes on.
+    after = len(lines) + 1
+    code: set[int] = set()
+    unclosed: str | None = None
+    for token in _BLOCKS.parse("\n".join(lines) + "\n\n.\n"):
+        if token.type in ("fence", "code_block") and token.map:
+            code.update(range(*token.map))
+            if token.type == "fence" and token.map[1] > after:
+                unclosed = token.markup
+    result = [line if index in code else _neutralize_line(line) for index, line in enumerate(lines)]
+    if unclosed is not None:  # an unclosed fence would swallow the rest of the README
+        result.append(unclosed)
+    return "\n".join(result)
 
 
+def _neutralize_line(line: str) -> str:
+    line = _CHARACTER_REFERENCE.sub("&amp;", line)
+    line = line.replace("<", "&lt;")
+    # A zero-width space before the colon: invisible in text, and since references are decoded
+    # in link destinations it must not decode to ":" (as "&#58;" would) but break the scheme.
+    return _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
+
+
+# Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices.
+_BLOCKS = MarkdownIt("commonmark", {"html": False})
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
 )

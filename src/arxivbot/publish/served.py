@@ -84,8 +84,11 @@ class PublishedSite:
         with self._lock:
             now = datetime.now(timezone.utc)
             with reader(self._config) as store:
+                # Read before rendering: a run that lands mid-render then still differs from it,
+                # so the next ``refresh_if_changed`` renders again instead of keeping a stale site.
+                signature = _data_signature(store)
                 files = render_site(store, self._config, now)
-                self._signature = _data_signature(store)
+            self._signature = signature
             old = self._resources
             fresh = {}
             for name, body in files.items():
