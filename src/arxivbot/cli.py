@@ -12,9 +12,9 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +22,9 @@ from arxivbot import __version__
 from arxivbot.config import DEFAULT_CONFIG_NAME, Config, load_config
 from arxivbot.errors import ArxivbotError
 from arxivbot.models import RunReport
+
+if TYPE_CHECKING:
+    from arxivbot.pipeline import Preview
 
 log = logging.getLogger("arxivbot")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,7 +144,7 @@ def backfill(config: Config, since: date, until: date | None) -> None:
     """Fetch past days from the arXiv API into the database (politely, one request every few seconds)."""
     from arxivbot import pipeline
 
-    last = until or datetime.now().date()
+    last = until or datetime.now(timezone.utc).date()  # arXiv's days, like the rest of arxivbot, are UTC
     if since > last:
         raise click.BadParameter(f"--since {since} is after --until {last}")
     result = pipeline.run_backfill(config, since=since, until=last)
@@ -180,7 +183,7 @@ def init(directory: Path, force: bool, sample: bool) -> None:
 # --- printing reports ----------------------------------------------------------------------------------
 
 
-def print_ranking(preview: Any) -> None:
+def print_ranking(preview: Preview) -> None:
     """The --dry-run table: rank, score, id, category, title, matched keywords."""
     from rich.console import Console
     from rich.table import Table

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import openai
@@ -25,9 +24,7 @@ from arxivbot.backfill import BackfillReport, backfill, catch_up
 from arxivbot.config import Config
 from arxivbot.errors import ArxivbotError, LLMAuthError
 from arxivbot.models import Announcement, RunReport, ScoredPaper
-from arxivbot.publish.files import write_atomic
-from arxivbot.publish.readme import load_readme_template, render_readme
-from arxivbot.publish.site import render_site
+from arxivbot.publish.outputs import publish_outputs
 from arxivbot.rank import SelectionRules, select_papers
 from arxivbot.store import HttpValidators, Store, utc_now
 from arxivbot.summarize.llm import SummaryRunReport, make_llm_client, summarize_papers
@@ -77,10 +74,7 @@ def run_cycle(
             report = _cycle(config, store, arxiv, run_id=run_id, started=started, day=day, do_backfill=backfill,
                             resummarize=resummarize, llm=llm, progress=progress, sleep=sleep or time.sleep)
         except BaseException as err:
-            message = str(err) if isinstance(err, ArxivbotError) else f"internal error: {type(err).__name__}: {err}"
-            failed = RunReport(run_id=run_id, status="failed", day=day, started_at=started,
-                               finished_at=utc_now(), message=message)
-            store.finish_run(run_id, failed)
+            _record_failure(store, run_id, started, day, err)
             raise
         store.finish_run(run_id, report)
         return report
@@ -116,13 +110,27 @@ def run_backfill(
         try:
             result = backfill(config, store, _polite(config, client, sleep), since=since, until=until, run_id=run_id)
         except BaseException as err:
-            store.finish_run(run_id, RunReport(run_id=run_id, status="failed", day=None, started_at=started,
-                                               finished_at=utc_now(), message=str(err)))
+            _record_failure(store, run_id, started, None, err)
             raise
         store.finish_run(run_id, RunReport(run_id=run_id, status="ok", day=until, started_at=started,
                                            finished_at=utc_now(), fetched=result.fetched,
                                            new_papers=result.new_papers, backfilled=result.fetched))
         return result
+
+
+def _record_failure(store: Store, run_id: int, started: datetime, day: date | None, err: BaseException) -> None:
+    """Mark the run failed, with the reason; never let the bookkeeping hide the original error."""
+    if isinstance(err, ArxivbotError):
+        message = str(err)
+    elif isinstance(err, KeyboardInterrupt):
+        message = "interrupted"
+    else:
+        message = f"internal error: {type(err).__name__}: {err}"
+    try:
+        store.finish_run(run_id, RunReport(run_id=run_id, status="failed", day=day, started_at=started,
+                                           finished_at=utc_now(), message=message))
+    except Exception:  # the database is the problem: the original error is the one to report
+        log.exception("could not record the failed run")
 
 
 # --- the stages, chained ----------------------------------------------------------------------------
@@ -173,7 +181,7 @@ def _cycle(
     summaries, summary_warnings = _summarize(config, store, ranking, arxiv, llm=llm, resummarize=resummarize,
                                              progress=progress, sleep=sleep)
     warnings.extend(summary_warnings)
-    written = _publish(config, store, digest_day)
+    written = publish_outputs(store, config, day=digest_day)
 
     return RunReport(
         run_id=run_id, status="ok", day=digest_day, started_at=started, finished_at=utc_now(),
@@ -261,19 +269,6 @@ def _summarize(
         if owned is not None:
             owned.close()
     return report, list(report.warnings())
-
-
-def _publish(config: Config, store: Store, day: date) -> list[Path]:
-    """Render every output from the database, then write them all; return the files that changed."""
-    digest = store.load_digest(day)
-    if digest is None:  # pragma: no cover - save_digest ran just before
-        raise ArxivbotError(f"internal error: the digest of {day} was not stored")
-    readme = render_readme(digest, template=load_readme_template(config.output.readme_template),
-                           schedule_text=f"daily at {config.server.schedule} {config.server.timezone}")
-    files: dict[Path, bytes] = {config.output.readme: readme.encode("utf-8")}
-    for relative, payload in render_site(store, config, utc_now()).items():
-        files[config.output.site_dir / relative] = payload
-    return [path for path, payload in files.items() if write_atomic(path, payload)]
 
 
 def _http_client(config: Config, http: httpx.Client | None) -> AbstractContextManager[httpx.Client]:

@@ -139,6 +139,10 @@ class Store:
             if name in applied:
                 continue
             with self.transaction() as db:
+                # Checked again under the write lock: a second process (serve beside a cron run) may
+                # have applied it between our read and our BEGIN IMMEDIATE.
+                if db.execute("SELECT 1 FROM _migrations WHERE name=?", (name,)).fetchone():
+                    continue
                 for statement in _statements(sql):
                     db.execute(statement)
                 db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _iso(utc_now())))
@@ -170,14 +174,16 @@ class Store:
 
     def _known_ids(self, arxiv_ids: Iterable[str]) -> set[str]:
         """Which of ``arxiv_ids`` are already stored (cost proportional to the batch, not the table)."""
+        query = "SELECT arxiv_id FROM papers WHERE arxiv_id IN ({ids})"
+        return {row[0] for row in self._rows_for_ids(query, arxiv_ids)}
+
+    def _rows_for_ids(self, query: str, arxiv_ids: Iterable[str]) -> Iterator[sqlite3.Row]:
+        """Rows of ``query`` whose ``IN ({ids})`` takes the distinct ``arxiv_ids``, asked in chunks
+        that stay under SQLite's bound-parameter limit."""
         ids = list(dict.fromkeys(arxiv_ids))
-        known: set[str] = set()
-        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT arxiv_id FROM papers WHERE arxiv_id IN ({marks})", chunk)
-            known.update(row[0] for row in rows)
-        return known
+            yield from self._db.execute(query.format(ids=",".join("?" * len(chunk))), chunk)
 
     def save_backfilled(self, announcements: Iterable[Announcement]) -> int:
         """Store papers fetched through the API; return how many papers were new to the database.
@@ -189,13 +195,8 @@ class Store:
         """
         rows = list(announcements)
         with self.transaction() as db:
-            ids = list(dict.fromkeys(a.paper.arxiv_id for a in rows))
-            announced: set[str] = set()
-            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                found = db.execute(f"SELECT DISTINCT arxiv_id FROM announcements WHERE arxiv_id IN ({marks})", chunk)
-                announced.update(row[0] for row in found)
+            query = "SELECT DISTINCT arxiv_id FROM announcements WHERE arxiv_id IN ({ids})"
+            announced = {row[0] for row in self._rows_for_ids(query, (a.paper.arxiv_id for a in rows))}
             new_papers = self.save_announcements(a for a in rows if a.paper.arxiv_id not in announced)
             _upsert_papers(db, [a.paper for a in rows if a.paper.arxiv_id in announced], _iso(utc_now()))
         return new_papers
@@ -486,16 +487,10 @@ class Store:
         return int(self._db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
 
     def _newest_summaries(self, arxiv_ids: Iterable[str]) -> dict[tuple[str, int], Summary]:
-        ids = list(dict.fromkeys(arxiv_ids))
         found: dict[tuple[str, int], Summary] = {}
-        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT * FROM summaries WHERE arxiv_id IN ({marks}) ORDER BY created_at, rowid", chunk
-            )
-            for row in rows:  # later rows win: the newest summary of each version
-                found[(row["arxiv_id"], row["version"])] = _summary(row)
+        query = "SELECT * FROM summaries WHERE arxiv_id IN ({ids}) ORDER BY created_at, rowid"
+        for row in self._rows_for_ids(query, arxiv_ids):  # later rows win: the newest of each version
+            found[(row["arxiv_id"], row["version"])] = _summary(row)
         return found
 
 

@@ -15,6 +15,16 @@ from arxivbot.config import Config, config_from_dict
 from arxivbot.models import Announcement, Paper, ScoredPaper, Summary
 from arxivbot.store import Store
 
+# The two days of the seeded site (tests/publish/conftest.py), and the files its site has.
+DAY1 = date(2025, 12, 22)
+DAY2 = date(2025, 12, 23)
+NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
+SITE_FILES = {
+    "index.html", "papers.json", "rss.xml", "atom.xml",
+    "rss/cs.AI.xml", "rss/cs.CL.xml", "rss/cs.LG.xml",
+    "atom/cs.AI.xml", "atom/cs.CL.xml", "atom/cs.LG.xml",
+}
+
 EVIL_TITLE = "<script>alert(1)</script> & ](javascript:alert(1)) Attention"
 EVIL_SUMMARY = (
     "## Main contributions\n\n- **Faster** decoding <img src=x onerror=alert(2)>\n"

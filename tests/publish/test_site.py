@@ -1,100 +1,29 @@
-"""The published site: files written atomically, the page parsed as HTML, papers.json against its doc."""
+"""The published site: the page parsed as HTML, papers.json against its doc."""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import lxml.html
-import pytest
 
 from arxivbot.config import Config
-from arxivbot.errors import PublishError
-from arxivbot.publish.site import SCHEMA_VERSION, publish_site, render_site
+from arxivbot.publish.site import SCHEMA_VERSION, render_site
 from arxivbot.store import Store
-from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
+from tests.publish.seeding import (
+    EVIL_TITLE,
+    NOW,
+    SITE_FILES,
+    make_config,
+)
 
-DAY1 = date(2025, 12, 22)
-DAY2 = date(2025, 12, 23)
-NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "papers-json.md"
-SITE_FILES = {
-    "index.html", "papers.json", "rss.xml", "atom.xml",
-    "rss/cs.AI.xml", "rss/cs.CL.xml", "rss/cs.LG.xml",
-    "atom/cs.AI.xml", "atom/cs.CL.xml", "atom/cs.LG.xml",
-}
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    config = make_config(tmp_path)
-    with Store(config.storage.database) as store:
-        seed_day(store, DAY1, [make_paper("2512.00001")])
-        seed_day(
-            store,
-            DAY2,
-            [
-                make_paper("2512.20276", title="ActionFlow: A Pipelined Action Acceleration",
-                           authors=("Yuntao Dai", "Hang Gu"), categories=("cs.AI", "cs.RO")),
-                make_paper("2512.00666", title=EVIL_TITLE, categories=("cs.LG",)),
-                make_paper("2512.00003", categories=("cs.CL",)),
-            ],
-            summaries={"2512.20276": "## Main contributions\n\n| a | b |\n|---|---|\n| 1 | 2 |",
-                       "2512.00666": EVIL_SUMMARY},
-        )
-    return config
 
 
 def page_of(config: Config) -> lxml.html.HtmlElement:
     with Store(config.storage.database) as store:
         return lxml.html.fromstring(render_site(store, config, NOW)["index.html"])
-
-
-def test_publish_site_writes_every_file_under_site_dir(config: Config) -> None:
-    with Store(config.storage.database) as store:
-        paths = publish_site(store, config, now=NOW)
-
-    site = config.output.site_dir
-    assert {p.relative_to(site).as_posix() for p in paths} == SITE_FILES
-    assert all(p.is_file() for p in paths)
-    with Store(config.storage.database) as store:
-        rendered = render_site(store, config, NOW)
-    assert all((site / name).read_bytes() == data for name, data in rendered.items())
-    assert not list(site.rglob("*.tmp"))  # no temp file left behind by the atomic writes
-
-
-def test_publishing_unchanged_data_rewrites_nothing(config: Config) -> None:
-    with Store(config.storage.database) as store:
-        first = publish_site(store, config, now=NOW)
-        stamps = {p: p.stat().st_mtime_ns for p in first}
-        second = publish_site(store, config, now=NOW)
-    assert second == first
-    assert {p: p.stat().st_mtime_ns for p in second} == stamps
-
-
-def test_a_render_failure_leaves_the_published_site_intact(config: Config) -> None:
-    store = Store(config.storage.database)
-    publish_site(store, config, now=NOW)
-    before = {p: p.read_bytes() for p in config.output.site_dir.rglob("*") if p.is_file()}
-    with Store(config.storage.database) as other:
-        seed_day(other, date(2025, 12, 24), [make_paper("2512.00999")])
-    store.close()  # the next render cannot read the database
-
-    with pytest.raises(sqlite3.ProgrammingError):
-        publish_site(store, config, now=NOW)
-
-    assert {p: p.read_bytes() for p in config.output.site_dir.rglob("*") if p.is_file()} == before
-
-
-def test_an_unwritable_site_dir_is_a_publish_error(config: Config, tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the site folder should be")
-    blocked = make_config(tmp_path, output={"site_dir": str(blocker)})
-    with Store(config.storage.database) as store, pytest.raises(PublishError, match="cannot write"):
-        publish_site(store, blocked, now=NOW)
 
 
 def test_page_lists_the_latest_digest_with_scores_authors_and_abstracts(config: Config) -> None:

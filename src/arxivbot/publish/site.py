@@ -1,8 +1,7 @@
 """The published site: feeds, the digest as a web page, and the digest as JSON.
 
-``render_site`` turns the database into ``{relative path: bytes}`` and touches nothing else; the web
-service holds that in memory. ``publish_site`` renders everything first and only then writes each
-file atomically, so a rendering failure leaves the previously published site intact.
+``render_site`` turns the database into ``{relative path: bytes}`` and touches nothing else: the web
+service holds that in memory, and ``outputs.publish_outputs`` writes it (with the README) after a run.
 
 The page and the JSON show the latest digest; the feeds (``feeds.py``) keep history. Every piece of
 text from arXiv or the LLM reaches the page through Jinja's autoescaping, except the summaries, which
@@ -16,7 +15,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -27,7 +25,6 @@ from arxivbot.config import Config
 from arxivbot.models import Digest, DigestEntry
 from arxivbot.publish.escape import markdown_to_html, one_line
 from arxivbot.publish.feeds import abstract_url, feed_path, pdf_url, render_feeds
-from arxivbot.publish.files import write_atomic
 from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,22 +59,6 @@ def render_site(store: Store, config: Config, now: datetime | None = None) -> di
     }
     files.update(render_feeds(store, config, moment))
     return files
-
-
-def publish_site(store: Store, config: Config, *, now: datetime | None = None) -> list[Path]:
-    """Render the whole site, then write each file atomically; return the paths of all site files.
-
-    Files whose content did not change are left untouched (but still listed).
-    """
-    files = render_site(store, config, now)
-    site_dir = config.output.site_dir
-    paths = []
-    for relative, data in files.items():
-        path = site_dir / relative
-        if write_atomic(path, data):
-            log.info("wrote %s", path)
-        paths.append(path)
-    return paths
 
 
 # --- the page ------------------------------------------------------------------------------------------
