@@ -7,8 +7,9 @@ exit code (``exit_code``), never a traceback. Messages say what happened *and* h
 
     ArxivbotError                      base; exit code 1
     ├── ConfigError                    bad or missing configuration; exit code 2
-    ├── FetchError                     arXiv could not be read (after retries); carries url, status, attempts
+    ├── FetchError                     arXiv could not be read (after retries); carries url, status, attempts, body
     │   └── FeedFormatError            arXiv answered, but not with a feed (HTML page, truncated XML)
+    │       └── ArxivErrorFeed         arXiv answered with its own error document; its reason is quoted
     ├── StoreError                     the SQLite database cannot be opened or migrated
     ├── SummaryError                   one paper's summary failed (the run goes on without it)
     │   └── LLMAuthError               the key is missing or rejected; names the env var
@@ -42,16 +43,21 @@ class FetchError(ArxivbotError):
     """arXiv (or a PDF host) could not be read, even after retries."""
 
     def __init__(
-        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 0
+        self, message: str, *, url: str = "", status: int | None = None, attempts: int = 0, body: bytes = b""
     ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
         self.attempts = attempts
+        self.body = body  # the refusing answer, when it may explain itself (arXiv's error feeds)
 
 
 class FeedFormatError(FetchError):
     """The response arrived but is not an RSS/Atom feed: a failure, never an empty day."""
+
+
+class ArxivErrorFeed(FeedFormatError):
+    """arXiv explained a refusal in its own error document (an RSS "Feed error", an API error entry)."""
 
 
 class StoreError(ArxivbotError):

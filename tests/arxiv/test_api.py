@@ -319,6 +319,25 @@ def test_fetch_window_pages_to_total_results(
     assert [p.start_index for p in seen_pages] == [0, 2, 4]
 
 
+def test_a_refused_query_shows_arxivs_own_reason(
+    local_server: LocalServer, shared_fixture: Fixture, polite: PoliteClient
+) -> None:
+    # The real capture: arXiv refuses a bad query with HTTP 400 and an Atom error entry saying why.
+    refusal = shared_fixture("api2025_recorded_idlist-abc_HTTP400_error-entry.body.xml").read_bytes()
+    local_server.route("/api/query", Scripted(400, refusal, {"Content-Type": "application/atom+xml"}))
+
+    with pytest.raises(FeedFormatError, match="incorrect id format for abc"):
+        list(fetch_window(polite, f"{local_server.url}/api/query", ["cs.AI"], *WINDOW, 2))
+
+    assert len(local_server.requests_to("/api/query")) == 1  # a refusal is not retried
+
+
+def test_a_400_without_an_explanation_stays_a_fetch_error(local_server: LocalServer, polite: PoliteClient) -> None:
+    local_server.route("/api/query", Scripted(400, b"<html>Bad Request</html>", {"Content-Type": "text/html"}))
+    with pytest.raises(FetchError, match="HTTP 400"):
+        list(fetch_window(polite, f"{local_server.url}/api/query", ["cs.AI"], *WINDOW, 2))
+
+
 def test_fetch_window_fails_when_empty_pages_persist(
     local_server: LocalServer, own_fixture: Fixture, polite: PoliteClient, fake_time: FakeTime
 ) -> None:

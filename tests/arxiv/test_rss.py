@@ -465,6 +465,19 @@ def test_404_fails_at_once_with_a_hint(local_server: LocalServer, arxiv: PoliteC
     assert len(local_server.requests) == 1 and sleeps.delays == []
 
 
+def test_an_unknown_category_shows_arxivs_own_reason(
+    local_server: LocalServer, arxiv: PoliteClient, sleeps: SleepRecorder, own_fixture: Finder
+) -> None:
+    # arXiv answers an unknown category with HTTP 400 and an RSS "feed error" that names the problem.
+    error_feed = own_fixture("rss_feed_error_unknown_category.xml").read_bytes()
+    local_server.route("/rss/cs.AI+cs.LG", Scripted(400, error_feed, {"Content-Type": "application/rss+xml"}))
+
+    with pytest.raises(FeedFormatError, match=r"Invalid archive specification: cs\.XX"):
+        fetch_daily_feed(arxiv, feed_url(local_server))
+
+    assert len(local_server.requests) == 1 and sleeps.delays == []
+
+
 def test_connection_refused_is_retried_then_a_fetch_error(arxiv: PoliteClient, sleeps: SleepRecorder) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago and has nobody listening
         probe.bind(("127.0.0.1", 0))

@@ -39,9 +39,9 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from arxivbot.arxiv.client import PoliteClient
+from arxivbot.arxiv.client import PoliteClient, raise_arxiv_reason
 from arxivbot.config import is_remote_url
-from arxivbot.errors import FeedFormatError, FetchError
+from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Paper, split_arxiv_id
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def _entry(entry: etree._Element) -> Paper:
         elif tag == _DOI:
             doi = _one_line(child.text) or None
     if raw_id.startswith(_ERROR_ID_PREFIX):
-        raise FeedFormatError(
+        raise ArxivErrorFeed(
             f"the arXiv API reported an error: {_one_line(abstract) or raw_id}; check the categories and arxiv.api_url"
         )
     if not raw_id:
@@ -325,7 +325,13 @@ def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, pag
     attempt = 0
     while True:
         attempt += 1
-        page = parse_api_page(client.get(api_url, params=params).content)
+        try:
+            body = client.get(api_url, params=params).content
+        except FetchError as err:
+            if err.status == 400:  # arXiv explains a refused query in an error entry
+                raise_arxiv_reason(err, parse_api_page)
+            raise
+        page = parse_api_page(body)
         if page.papers or page.skipped:
             return page
         if offset >= page.total_results:

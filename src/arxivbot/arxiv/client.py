@@ -21,11 +21,12 @@ import httpx
 
 from arxivbot import USER_AGENT
 from arxivbot.config import ArxivConfig
-from arxivbot.errors import FetchError
+from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 
 log = logging.getLogger(__name__)
 
 # Timeouts, "too early", rate limiting and every 5xx: the issue asks for retries on any server error.
+MAX_ERROR_BODY = 64 * 1024  # enough for arXiv's error feeds, never a whole response kept around
 RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 
 
@@ -111,6 +112,7 @@ class PoliteClient:
                     url=url,
                     status=response.status_code,
                     attempts=attempt,
+                    body=response.content[:MAX_ERROR_BODY],
                 )
             delay = max(self._backoff(attempt), _retry_after(response) or 0.0)
             delay = min(delay, self.max_backoff)
@@ -158,6 +160,23 @@ def make_polite_client(
         sleep=sleep,
         clock=clock,
     )
+
+
+def raise_arxiv_reason(err: FetchError, parse: Callable[[bytes], object]) -> None:
+    """Raise arXiv's own explanation of a refusal when ``err`` carries one of its error documents.
+
+    arXiv refuses an unknown category or a bad query with HTTP 400 and an error feed saying why;
+    ``parse`` (the caller's parser) turns that into an :class:`ArxivErrorFeed`. Any other body changes
+    nothing: the caller re-raises ``err`` itself.
+    """
+    if not err.body:
+        return
+    try:
+        parse(err.body)
+    except ArxivErrorFeed as explained:
+        raise explained from None
+    except FeedFormatError:
+        return
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from arxivbot.arxiv.client import raise_arxiv_reason
 from arxivbot.arxiv.feed_items import DateCache, MalformedItem, announcement_from_item
 from arxivbot.config import is_remote_url
-from arxivbot.errors import FeedFormatError, FetchError
+from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Announcement, Listing
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def fetch_daily_feed(client: PoliteClient, url: str, validators: HttpValidators 
         response = client.get(url, headers=headers)
     except FetchError as err:
         if err.status in (400, 404):  # arXiv answers 400 with an error feed for an unknown category
+            raise_arxiv_reason(err, lambda body: parse_daily_feed(body, source_url=url))
             raise FetchError(
                 f"{url}: HTTP {err.status}: arXiv has no such feed; check arxiv.rss_url and the "
                 f"categories ({url.rsplit('/', 1)[-1]})",
@@ -194,8 +196,13 @@ def _describe_root(root: etree._Element) -> str:
     return f"the document is <{local}>"
 
 
-def _format_error(source: str, what: str, fix: str = "check arxiv.rss_url, or try again later") -> FeedFormatError:
-    return FeedFormatError(f"{source}: {what}" + (f"; {fix}" if fix else ""), url=source)
+def _format_error(
+    source: str,
+    what: str,
+    fix: str = "check arxiv.rss_url, or try again later",
+    kind: type[FeedFormatError] = FeedFormatError,
+) -> FeedFormatError:
+    return kind(f"{source}: {what}" + (f"; {fix}" if fix else ""), url=source)
 
 
 def _parse_rss(root: etree._Element, source: str) -> Listing:
@@ -205,7 +212,8 @@ def _parse_rss(root: etree._Element, source: str) -> Listing:
     title = channel.findtext("title") or ""
     if title.startswith("Feed error"):
         reason = " ".join((channel.findtext("description") or "no reason given").split())
-        raise _format_error(source, f"arXiv answered with an error feed: {reason}", "check the categories")
+        raise _format_error(source, f"arXiv answered with an error feed: {reason}", "check the categories",
+                            ArxivErrorFeed)
     dates = DateCache()
     announced = dates.day(channel.findtext("pubDate"))
     if announced is None:  # pubDate missing: the build time, a few hours after midnight Eastern
@@ -218,7 +226,8 @@ def _parse_atom(root: etree._Element, source: str) -> Listing:
         for entry in root.iterchildren(f"{_ATOM}entry"):
             if "/api/errors" in (entry.findtext(f"{_ATOM}id") or ""):
                 reason = " ".join((entry.findtext(f"{_ATOM}summary") or "no reason given").split())
-                raise _format_error(source, f"arXiv answered with an error: {reason}", "check the categories")
+                raise _format_error(source, f"arXiv answered with an error: {reason}", "check the categories",
+                                    ArxivErrorFeed)
         raise _format_error(source, "an arXiv API answer, not a daily feed", "arxiv.rss_url should be "
                                     "https://rss.arxiv.org/rss")
     dates = DateCache()
