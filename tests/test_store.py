@@ -38,9 +38,8 @@ def test_two_processes_opening_a_fresh_database_at_once_both_succeed(tmp_path: P
             subprocess.Popen([sys.executable, "-c", OPEN_MANY_TIMES, str(path)], stderr=subprocess.PIPE, text=True)
             for _ in range(4)
         ]
-        for worker in workers:
-            _, errors = worker.communicate(timeout=60)
-            assert worker.returncode == 0, errors
+        results = [(worker.communicate(timeout=60)[1], worker.returncode) for worker in workers]
+        assert [code for _, code in results] == [0] * len(workers), [errors for errors, _ in results]
         with Store(path) as store:
             assert len(store.applied_migrations()) == len(MIGRATIONS)
 

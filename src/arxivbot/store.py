@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from arxivbot.models import (
     ScoredPaper,
     Summary,
 )
+
+_WAL_ATTEMPTS = 50  # about 25 s in all, like the busy timeout
 
 
 def utc_now() -> datetime:
@@ -96,7 +99,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
             if not readonly:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                self._use_wal()
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
         except sqlite3.DatabaseError as err:
@@ -106,6 +109,21 @@ class Store:
             ) from None
 
     # --- plumbing --------------------------------------------------------------------------------
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, waiting out another process that is creating the same database.
+
+        Changing the journal mode can fail at once with "database is locked" (SQLite's busy timeout
+        does not cover that lock), e.g. when ``serve`` and a cron ``run`` open a new database together.
+        """
+        for attempt in range(1, _WAL_ATTEMPTS + 1):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == _WAL_ATTEMPTS:
+                    raise
+                time.sleep(0.02 * attempt)
 
     def close(self) -> None:
         self._db.close()
