@@ -15,6 +15,7 @@ from lxml import etree
 
 from arxivbot.config import Config
 from arxivbot.publish.feeds import ARXIV_NS, ARXIVBOT_NS, render_feeds
+from arxivbot.publish.site import latest_digest
 from arxivbot.store import Store
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
@@ -30,7 +31,7 @@ def noon(day: date) -> datetime:
 
 def feeds_at(config: Config, day: date) -> dict[str, bytes]:
     with Store(config.storage.database) as store:
-        return render_feeds(store, config, noon(day))
+        return render_feeds(store, config, noon(day), latest_digest(store))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
@@ -100,6 +101,15 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 def markdown_to_html(text: str) -> str:
     """Model markdown → safe HTML: raw HTML is escaped and ``javascript:``-style links are refused."""
     return _MARKDOWN.render(text)
+
+
+def arxiv_abs_url(arxiv_id: str) -> str:
+    """The paper's arXiv page, built from its id with anything unexpected percent-encoded.
+
+    Ids are ``2512.20276`` or ``astro-ph/0601001``; a stray ``)``, space or ``<`` in a malformed
+    one is encoded, so it can neither end a markdown link nor open a tag.
+    """
+    return "https://arxiv.org/abs/" + quote(arxiv_id.strip(), safe="/")
 
 
 def escape_html(text: str) -> str:

@@ -35,8 +35,8 @@ from lxml import etree
 
 from arxivbot import PROJECT_URL, __version__
 from arxivbot.config import Config
-from arxivbot.models import FeedItem, Paper
-from arxivbot.publish.escape import escape_html, markdown_to_html, one_line
+from arxivbot.models import Digest, FeedItem, Paper
+from arxivbot.publish.escape import arxiv_abs_url, escape_html, markdown_to_html, one_line
 from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,18 +66,16 @@ def feed_window_start(config: Config, newest_day: date) -> date:
     return newest_day - timedelta(days=config.feeds.max_days - 1)
 
 
-def render_feeds(store: Store, config: Config, now: datetime) -> dict[str, bytes]:
+def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | None) -> dict[str, bytes]:
     """Every feed, as ``{relative path: bytes}``: all papers and one per configured category.
 
-    The history window ends at the newest digest, not at the clock: a bot that paused for a while
-    (or an offline demo of an old day) still publishes its last papers instead of an empty feed.
-    ``now`` only matters while there is no digest at all.
+    The history window ends at ``newest`` (the newest digest, which the caller has already loaded),
+    not at the clock: a bot that paused for a while (or an offline demo of an old day) still
+    publishes its last papers instead of an empty feed. ``now`` only matters while there is no digest.
     """
-    days = store.digest_days()
-    digest = store.load_digest(days[0]) if days else None
-    newest_day = digest.day if digest else now.astimezone(timezone.utc).date()
+    newest_day = newest.day if newest else now.astimezone(timezone.utc).date()
     since = feed_window_start(config, newest_day)
-    updated = digest.generated_at if digest else now
+    updated = newest.generated_at if newest else now
     feeds: dict[str, bytes] = {}
     for category in (None, *config.categories):
         items = store.feed_items(since, config.feeds.max_items, category)
@@ -135,7 +133,7 @@ def abstract_url(paper: Paper) -> str:
     """The paper's abstract page; arXiv's canonical URL unless the stored link is a plain http(s) one."""
     if paper.link.startswith(("https://", "http://")) and not any(c in paper.link for c in " \"'<>"):
         return paper.link
-    return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    return arxiv_abs_url(paper.arxiv_id)
 
 
 def pdf_url(paper: Paper) -> str:
@@ -186,7 +184,7 @@ def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str) -> None:
     if fmt == "rss":
         entry.guid(paper.arxiv_id, permalink=False)
     else:
-        entry.id(f"https://arxiv.org/abs/{paper.arxiv_id}")  # Atom ids must be IRIs
+        entry.id(arxiv_abs_url(paper.arxiv_id))  # Atom ids must be IRIs
     entry.published(moment)
     entry.updated(moment)
     entry.pubDate(moment)

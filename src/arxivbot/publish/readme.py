@@ -26,17 +26,21 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 from arxivbot import PROJECT_URL
 from arxivbot.errors import PublishError
 from arxivbot.models import Digest, DigestEntry
-from arxivbot.publish.escape import escape_html, escape_markdown, neutralize_model_markdown, one_line
+from arxivbot.publish.escape import (
+    arxiv_abs_url,
+    escape_html,
+    escape_markdown,
+    neutralize_model_markdown,
+    one_line,
+)
 
 logger = logging.getLogger(__name__)
 
 ABSTRACT_LIMIT = 300  # characters of the abstract shown, as in the reference
-ABS_URL = "https://arxiv.org/abs/"
 
 # The reference README with its deployment badges pointed at arxivbot. The two section emoji that
 # were damaged in the reference capture ("Customization", "Manual Trigger") are our choice: 🎨 and 🔄.
@@ -181,7 +185,7 @@ def render_entry(entry: DigestEntry) -> str:
         ("ArXiv ID", _inline(paper.versioned_id)),
     ]
     parts = [
-        f"### {entry.rank}. [{title}]({abs_url(paper.arxiv_id)})",
+        f"### {entry.rank}. [{title}]({arxiv_abs_url(paper.arxiv_id)})",
         "\n".join(f"**{name}**: {value}{_LINE_BREAK}" for name, value in fields),
         f"#### Abstract\n{abstract_excerpt(paper.abstract)}",
     ]
@@ -223,15 +227,6 @@ def abstract_excerpt(abstract: str) -> str:
     cut = text[:ABSTRACT_LIMIT]
     # A cut just after a space keeps it ("word ..."), as the reference's plain slice did.
     return escape_markdown(cut) + (" ..." if cut.endswith(" ") else "...")
-
-
-def abs_url(arxiv_id: str) -> str:
-    """The paper's arXiv page, built from its id with anything unexpected percent-encoded.
-
-    Ids are ``2512.20276`` or ``astro-ph/0601001``; a stray ``)``, space or ``<`` in a malformed
-    one is encoded, so it can neither end the markdown link nor open a tag.
-    """
-    return ABS_URL + quote(arxiv_id.strip(), safe="/")
 
 
 def _format_timestamp(moment: datetime) -> str:

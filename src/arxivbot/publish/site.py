@@ -57,7 +57,7 @@ def render_site(store: Store, config: Config, now: datetime | None = None) -> di
         PAGE: render_page(digest, config),
         PAPERS_JSON: render_papers_json(digest, config),
     }
-    files.update(render_feeds(store, config, moment))
+    files.update(render_feeds(store, config, moment, digest))
     return files
 
 
