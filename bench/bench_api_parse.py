@@ -51,16 +51,82 @@ type="application/atom+xml"/>
 """
 QUERY = escape("(cat:cs.AI OR cat:cs.LG OR cat:cs.CL OR cat:cs.CV) AND submittedDate:[202604011800 TO 202605011800]")
 WORDS = (
-    "language", "model", "inference", "sparse", "attention", "reinforcement", "learning", "policy", "gradient",
-    "benchmark", "dataset", "transformer", "diffusion", "retrieval", "agents", "reasoning", "alignment",
-    "reward", "distillation", "quantization", "kernel", "throughput", "latency", "graph", "neural", "network",
-    "optimization", "convex", "stochastic", "federated", "privacy", "robustness", "adversarial", "multimodal",
-    "vision", "tokenizer", "pretraining", "fine-tuning", "evaluation", "ablation", "baseline", "scaling", "we",
-    "propose", "show", "that", "our", "method", "improves", "over", "prior", "work", "across", "tasks", "with",
-    "respect", "to", "the", "and", "of", "in",
+    "language",
+    "model",
+    "inference",
+    "sparse",
+    "attention",
+    "reinforcement",
+    "learning",
+    "policy",
+    "gradient",
+    "benchmark",
+    "dataset",
+    "transformer",
+    "diffusion",
+    "retrieval",
+    "agents",
+    "reasoning",
+    "alignment",
+    "reward",
+    "distillation",
+    "quantization",
+    "kernel",
+    "throughput",
+    "latency",
+    "graph",
+    "neural",
+    "network",
+    "optimization",
+    "convex",
+    "stochastic",
+    "federated",
+    "privacy",
+    "robustness",
+    "adversarial",
+    "multimodal",
+    "vision",
+    "tokenizer",
+    "pretraining",
+    "fine-tuning",
+    "evaluation",
+    "ablation",
+    "baseline",
+    "scaling",
+    "we",
+    "propose",
+    "show",
+    "that",
+    "our",
+    "method",
+    "improves",
+    "over",
+    "prior",
+    "work",
+    "across",
+    "tasks",
+    "with",
+    "respect",
+    "to",
+    "the",
+    "and",
+    "of",
+    "in",
 )
-NAMES = ("Wei Zhang", "Priya Raman", "Lukas Becker", "Mei Chen", "Olga Petrova", "Tomás Quintero", "Ines Moreau",
-         "Kenji Watanabe", "Amara Okafor", "Hugo Almeida", "Nora Lindqvist", "Sidahmed Benabderrahmane")
+NAMES = (
+    "Wei Zhang",
+    "Priya Raman",
+    "Lukas Becker",
+    "Mei Chen",
+    "Olga Petrova",
+    "Tomás Quintero",
+    "Ines Moreau",
+    "Kenji Watanabe",
+    "Amara Okafor",
+    "Hugo Almeida",
+    "Nora Lindqvist",
+    "Sidahmed Benabderrahmane",
+)
 CATEGORIES = ("cs.AI", "cs.LG", "cs.CL", "cs.CV", "cs.DC", "stat.ML", "math.OC", "cs.RO", "cs.SE", "eess.SP")
 
 
@@ -96,8 +162,10 @@ def make_entry(rng: random.Random, number: int, submitted: datetime) -> str:
         f"    <published>{stamp}</published>",
     ]
     if rng.random() < 0.6:
-        lines.append(f"    <arxiv:comment>{rng.randint(5, 40)} pages, {rng.randint(1, 12)} figures. "
-                     "Code: https://github.com/example/repo</arxiv:comment>")
+        lines.append(
+            f"    <arxiv:comment>{rng.randint(5, 40)} pages, {rng.randint(1, 12)} figures. "
+            "Code: https://github.com/example/repo</arxiv:comment>"
+        )
     lines.append(f'    <arxiv:primary_category term="{primary}"/>')
     if rng.random() < 0.05:
         lines.append("    <arxiv:journal_ref>Proceedings of ICML 2026, PMLR 300:1-18</arxiv:journal_ref>")
@@ -175,8 +243,12 @@ def measure(parser: str, target: str, limit: int, with_tracemalloc: bool) -> dic
             count += len(feedparser.parse(str(file)).entries)
     seconds = time.perf_counter() - started
     _, peak = rss_kb()
-    result = {"entries": count, "seconds": seconds, "rss_before_mb": before / 1024,
-              "rss_growth_mb": (peak - before) / 1024}
+    result = {
+        "entries": count,
+        "seconds": seconds,
+        "rss_before_mb": before / 1024,
+        "rss_growth_mb": (peak - before) / 1024,
+    }
     if with_tracemalloc:
         result["py_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     return result
@@ -186,7 +258,10 @@ def run_case(parser: str, target: Path, limit: int, repeat: int) -> dict[str, fl
     def child(traced: bool) -> dict[str, float]:
         out = subprocess.run(
             [sys.executable, __file__, "--measure", parser, str(target), str(limit), "1" if traced else "0"],
-            check=True, capture_output=True, text=True, timeout=1800,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         return json.loads(out.stdout)
 
@@ -214,8 +289,10 @@ def main() -> None:
         generate(folder, args.pages, args.page_size)
         total = args.pages * args.page_size
         size_mb = (folder / "all.xml").stat().st_size / 2**20
-        print(f"{total:,} API entries: {args.pages} pages of {args.page_size} "
-              f"({size_mb:.1f} MB of Atom); Python {sys.version.split()[0]}\n")
+        print(
+            f"{total:,} API entries: {args.pages} pages of {args.page_size} "
+            f"({size_mb:.1f} MB of Atom); Python {sys.version.split()[0]}\n"
+        )
         cases = [
             ("ours", "pages", folder, args.pages, args.repeat),
             ("feedparser", "pages", folder, args.pages, 1),
@@ -226,16 +303,20 @@ def main() -> None:
             ("feedparser", "one document, 1/10 size", folder / "tenth.xml", 1, 1),
         ]
         results = {}
-        header = f"{'parser':<11} {'input':<34} {'entries':>8} {'seconds':>8} {'entries/s':>10} " \
-                 f"{'peak RSS +MB':>12} {'py peak MB':>10}"
+        header = (
+            f"{'parser':<11} {'input':<34} {'entries':>8} {'seconds':>8} {'entries/s':>10} "
+            f"{'peak RSS +MB':>12} {'py peak MB':>10}"
+        )
         print(header)
         print("-" * len(header))
         for name, label, target, limit, repeat in cases:
             result = run_case(name, target, limit, repeat)
             results[(name, label)] = result
-            print(f"{name:<11} {label:<34} {int(result['entries']):>8,} {result['seconds']:>8.2f} "
-                  f"{result['entries'] / result['seconds']:>10,.0f} {result['rss_growth_mb']:>12.1f} "
-                  f"{result['py_peak_mb']:>10.2f}")
+            print(
+                f"{name:<11} {label:<34} {int(result['entries']):>8,} {result['seconds']:>8.2f} "
+                f"{result['entries'] / result['seconds']:>10,.0f} {result['rss_growth_mb']:>12.1f} "
+                f"{result['py_peak_mb']:>10.2f}"
+            )
         summarize(results, args.pages, total)
 
 
@@ -246,8 +327,10 @@ def summarize(results: dict[tuple[str, str], dict[str, float]], pages: int, tota
 
     def growth(label: str, name: str, small: str, big: str) -> None:
         a, b = results[(name, small)], results[(name, big)]
-        print(f"memory, {name}, {label}: py peak {a['py_peak_mb']:.2f} vs {b['py_peak_mb']:.2f} MB, "
-              f"RSS +{a['rss_growth_mb']:.1f} vs +{b['rss_growth_mb']:.1f} MB")
+        print(
+            f"memory, {name}, {label}: py peak {a['py_peak_mb']:.2f} vs {b['py_peak_mb']:.2f} MB, "
+            f"RSS +{a['rss_growth_mb']:.1f} vs +{b['rss_growth_mb']:.1f} MB"
+        )
 
     before = results[("ours", "pages")]["rss_before_mb"]
     print(f"(each process holds {before:.0f} MB resident after its imports; growth is measured above that)")
@@ -255,9 +338,14 @@ def summarize(results: dict[tuple[str, str], dict[str, float]], pages: int, tota
     speed("pages", "pages", "pages")
     speed("one document", "one document, streamed from file", "one document")
     growth(f"10 vs {pages} pages", "ours", "first 10 pages", "pages")
-    growth(f"{total // 10:,} vs {total:,}-entry document", "ours", "one document, 1/10 size",
-           "one document, streamed from file")
+    growth(
+        f"{total // 10:,} vs {total:,}-entry document",
+        "ours",
+        "one document, 1/10 size",
+        "one document, streamed from file",
+    )
     growth(f"{total // 10:,} vs {total:,}-entry document", "feedparser", "one document, 1/10 size", "one document")
+
 
 if __name__ == "__main__":
     main()

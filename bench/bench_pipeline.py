@@ -43,11 +43,43 @@ CATEGORIES = ["cs.AI", "cs.CL", "cs.DC", "cs.LG"]
 OTHER_CATEGORIES = ["cs.CV", "stat.ML", "cs.RO", "cs.IR", "math.OC", "eess.SP"]
 # The keyword list of the reference system's published digest (its 🔧 Configuration section).
 KEYWORDS = [
-    "State Space", "SSM", "framework", "System", "Generation", "Video", "Linear", "LLM", "RL", "RLHF",
-    "Inference", "Training", "Attention", "Pipeline", "MOE", "Sparse", "Quantization", "Speculative",
-    "Efficient", "Efficiency", "Framework", "Parallel", "Distributed", "Kernel", "Decode", "Decoding",
-    "Prefill", "Throughput", "Fast", "Network", "Hardware", "Cluster", "FP8", "FP4", "Optimization",
-    "Scalable", "Communication",
+    "State Space",
+    "SSM",
+    "framework",
+    "System",
+    "Generation",
+    "Video",
+    "Linear",
+    "LLM",
+    "RL",
+    "RLHF",
+    "Inference",
+    "Training",
+    "Attention",
+    "Pipeline",
+    "MOE",
+    "Sparse",
+    "Quantization",
+    "Speculative",
+    "Efficient",
+    "Efficiency",
+    "Framework",
+    "Parallel",
+    "Distributed",
+    "Kernel",
+    "Decode",
+    "Decoding",
+    "Prefill",
+    "Throughput",
+    "Fast",
+    "Network",
+    "Hardware",
+    "Cluster",
+    "FP8",
+    "FP4",
+    "Optimization",
+    "Scalable",
+    "Communication",
 ]
 EXCLUDE = ["survey", "review", "tutorial"]
 # Words of synthetic titles and abstracts: ordinary research prose, keywords, and the traps of
@@ -80,8 +112,21 @@ def synthetic_papers(count: int, seed: int = 7) -> list[tuple[Paper, str]]:
         kind = rng.choices(["new", "cross", "replace", "replace-cross"], weights=[60, 15, 20, 5])[0]
         authors = tuple(f"Author{rng.randint(1, 9999)} Surname{rng.randint(1, 9999)}" for _ in range(rng.randint(1, 8)))
         arxiv_id = f"2512.{n:05d}"
-        papers.append((Paper(arxiv_id, 1 if kind == "new" else 2, title, authors, abstract, categories,
-                             f"https://arxiv.org/abs/{arxiv_id}", primary_category=primary), kind))
+        papers.append(
+            (
+                Paper(
+                    arxiv_id,
+                    1 if kind == "new" else 2,
+                    title,
+                    authors,
+                    abstract,
+                    categories,
+                    f"https://arxiv.org/abs/{arxiv_id}",
+                    primary_category=primary,
+                ),
+                kind,
+            )
+        )
     return papers
 
 
@@ -159,8 +204,14 @@ def reference_rank(papers: list[dict], keywords: list[str], exclude: list[str], 
 def arxivbot_day(body: bytes, workdir: Path, mode: str) -> dict[str, float]:
     """The stages of one run on the combined feed; returns seconds per stage."""
     config = config_from_dict(
-        {"categories": CATEGORIES, "keywords": KEYWORDS, "exclude_keywords": EXCLUDE, "max_papers": 30,
-         "matching": {"mode": mode}, "storage": {"database": "bench.db"}},
+        {
+            "categories": CATEGORIES,
+            "keywords": KEYWORDS,
+            "exclude_keywords": EXCLUDE,
+            "max_papers": 30,
+            "matching": {"mode": mode},
+            "storage": {"database": "bench.db"},
+        },
         base_dir=workdir,
     )
     config.storage.database.unlink(missing_ok=True)
@@ -179,8 +230,9 @@ def arxivbot_day(body: bytes, workdir: Path, mode: str) -> dict[str, float]:
     with Store(config.storage.database) as store:
         store.save_announcements(listing.announcements)
         day = listing.announced or date(2025, 12, 24)
-        store.save_digest(day, ranking, generated_at=datetime.now(timezone.utc), categories=CATEGORIES,
-                          keywords=KEYWORDS)
+        store.save_digest(
+            day, ranking, generated_at=datetime.now(timezone.utc), categories=CATEGORIES, keywords=KEYWORDS
+        )
         timings["store"] = clock() - start
 
         start = clock()
@@ -212,9 +264,11 @@ def main() -> None:
     day = synthetic_papers(args.items)
     combined = rss_feed(day, "+".join(CATEGORIES))
     per_category = {c: rss_feed([(p, k) for p, k in day if c in p.categories], c) for c in CATEGORIES}
-    print(f"Synthetic day: {args.items} announcements, combined feed {len(combined) / 1e6:.1f} MB; per-category "
-          f"feeds {sum(len(b) for b in per_category.values()) / 1e6:.1f} MB "
-          f"({sum(len([1 for p, _ in day if c in p.categories]) for c in CATEGORIES)} items with cross-lists)")
+    print(
+        f"Synthetic day: {args.items} announcements, combined feed {len(combined) / 1e6:.1f} MB; per-category "
+        f"feeds {sum(len(b) for b in per_category.values()) / 1e6:.1f} MB "
+        f"({sum(len([1 for p, _ in day if c in p.categories]) for c in CATEGORIES)} items with cross-lists)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
@@ -227,25 +281,37 @@ def main() -> None:
                 ours = best["total"]
     reference = best_of(args.repeat, lambda: reference_day(per_category, KEYWORDS, EXCLUDE, 30))
     print(f"reference (4x feedparser + substring loop): {reference * 1000:6.0f} ms")
-    print(f"=> day processed in {ours:.3f} s (target < 0.5 s); {reference / ours:.1f}x faster than the reference "
-          f"(target >= 5x)")
+    print(
+        f"=> day processed in {ours:.3f} s (target < 0.5 s); {reference / ours:.1f}x faster than the reference "
+        f"(target >= 5x)"
+    )
 
     corpus = synthetic_papers(args.corpus, seed=11)
     announcements = [Announcement(p, k, date(2025, 12, 24)) for p, k in corpus]
     for mode in ("word", "substring"):
-        config = config_from_dict({"categories": CATEGORIES, "keywords": KEYWORDS, "exclude_keywords": EXCLUDE,
-                                   "max_papers": 30, "matching": {"mode": mode},
-                                   "arxiv": {"announce_types": ["new", "cross", "replace", "replace-cross"]}},
-                                  base_dir=Path("."))
+        config = config_from_dict(
+            {
+                "categories": CATEGORIES,
+                "keywords": KEYWORDS,
+                "exclude_keywords": EXCLUDE,
+                "max_papers": 30,
+                "matching": {"mode": mode},
+                "arxiv": {"announce_types": ["new", "cross", "replace", "replace-cross"]},
+            },
+            base_dir=Path("."),
+        )
         rules = SelectionRules.from_config(config)
         seconds = best_of(1, functools.partial(select_papers, announcements, rules))
         print(f"rank {args.corpus:,} papers ({mode:9s}): {seconds:.2f} s (target < 5 s)")
-    plain = [{"id": p.arxiv_id, "title": p.title, "abstract": p.abstract, "category": p.categories[0]}
-             for p, _ in corpus]
+    plain = [
+        {"id": p.arxiv_id, "title": p.title, "abstract": p.abstract, "category": p.categories[0]} for p, _ in corpus
+    ]
     seconds = best_of(1, lambda: reference_rank(plain, KEYWORDS, EXCLUDE, 30))
     print(f"rank {args.corpus:,} papers (reference substring loop): {seconds:.2f} s")
-    print(f"(best of {args.repeat} for the day, one pass for the corpus; Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores)")
+    print(
+        f"(best of {args.repeat} for the day, one pass for the corpus; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores)"
+    )
 
 
 if __name__ == "__main__":

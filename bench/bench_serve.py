@@ -50,10 +50,36 @@ SUMMARIZED_PER_DAY = 15
 MAX_REQUESTS = 200_000
 
 WORDS = [
-    "language", "model", "inference", "sparse", "attention", "decoding", "latency", "throughput",
-    "benchmark", "agent", "reasoning", "reinforcement", "learning", "retrieval", "distributed",
-    "training", "quantization", "kernel", "memory", "bandwidth", "GPU", "scheduling", "pipeline",
-    "evaluation", "dataset", "robustness", "alignment", "efficient", "scalable", "framework",
+    "language",
+    "model",
+    "inference",
+    "sparse",
+    "attention",
+    "decoding",
+    "latency",
+    "throughput",
+    "benchmark",
+    "agent",
+    "reasoning",
+    "reinforcement",
+    "learning",
+    "retrieval",
+    "distributed",
+    "training",
+    "quantization",
+    "kernel",
+    "memory",
+    "bandwidth",
+    "GPU",
+    "scheduling",
+    "pipeline",
+    "evaluation",
+    "dataset",
+    "robustness",
+    "alignment",
+    "efficient",
+    "scalable",
+    "framework",
 ]
 SUMMARY_TEMPLATE = """# **论文《{title}》核心总结**
 
@@ -102,35 +128,57 @@ def seed_database(config: Config, today: date) -> None:
             for n in range(PAPERS_PER_DAY):
                 arxiv_id = f"{day:%y%m}.{(DAYS - back) * 100 + n:05d}"
                 categories = tuple(rng.sample(["cs.AI", "cs.CL", "cs.LG", "cs.DC", "cs.CV"], 2))
-                papers.append(Paper(
-                    arxiv_id=arxiv_id,
-                    version=1,
-                    title=words(rng, 10).title(),
-                    authors=tuple(f"Author {rng.randint(1, 999)} {rng.choice(WORDS).title()}" for _ in range(6)),
-                    abstract=words(rng, 180) + ".",
-                    categories=categories,
-                    link=f"https://arxiv.org/abs/{arxiv_id}",
-                    primary_category=categories[0],
-                ))
+                papers.append(
+                    Paper(
+                        arxiv_id=arxiv_id,
+                        version=1,
+                        title=words(rng, 10).title(),
+                        authors=tuple(f"Author {rng.randint(1, 999)} {rng.choice(WORDS).title()}" for _ in range(6)),
+                        abstract=words(rng, 180) + ".",
+                        categories=categories,
+                        link=f"https://arxiv.org/abs/{arxiv_id}",
+                        primary_category=categories[0],
+                    )
+                )
             announcements = [Announcement(paper=p, announce_type="new", announced=day) for p in papers]
             store.save_announcements(announcements)
             scored = [
-                ScoredPaper(announcement=a, score=round(15 - rank * 0.4, 1),
-                            category=a.paper.categories[0], matched_keywords=("LLM",))
+                ScoredPaper(
+                    announcement=a,
+                    score=round(15 - rank * 0.4, 1),
+                    category=a.paper.categories[0],
+                    matched_keywords=("LLM",),
+                )
                 for rank, a in enumerate(announcements)
             ]
             generated = datetime.combine(day, clock(6, 0), tzinfo=timezone.utc)
-            store.save_digest(day, scored, generated_at=generated,
-                              categories=config.categories, keywords=config.keywords)
+            store.save_digest(
+                day, scored, generated_at=generated, categories=config.categories, keywords=config.keywords
+            )
             for paper in papers[:SUMMARIZED_PER_DAY]:
                 text = SUMMARY_TEMPLATE.format(
-                    title=paper.title, w1=rng.choice(WORDS), w2=rng.choice(WORDS), W1=rng.choice(WORDS).title(),
-                    W3=rng.choice(WORDS).title(), W4=rng.choice(WORDS).title(), w5=rng.choice(WORDS),
-                    w6=rng.choice(WORDS), x=rng.uniform(1.5, 4), y=rng.randint(20, 70),
+                    title=paper.title,
+                    w1=rng.choice(WORDS),
+                    w2=rng.choice(WORDS),
+                    W1=rng.choice(WORDS).title(),
+                    W3=rng.choice(WORDS).title(),
+                    W4=rng.choice(WORDS).title(),
+                    w5=rng.choice(WORDS),
+                    w6=rng.choice(WORDS),
+                    x=rng.uniform(1.5, 4),
+                    y=rng.randint(20, 70),
                 )
-                store.save_summary(Summary(arxiv_id=paper.arxiv_id, version=1, model="qwen-long",
-                                           prompt_hash="bench", input_mode="pdf-upload", text=text,
-                                           created_at=generated))
+                store.save_summary(
+                    Summary(
+                        arxiv_id=paper.arxiv_id,
+                        version=1,
+                        model="qwen-long",
+                        prompt_hash="bench",
+                        input_mode="pdf-upload",
+                        text=text,
+                        created_at=generated,
+                    )
+                )
 
 
 # --- the two servers (each runs in a subprocess of this script) --------------------------------------------
@@ -191,8 +239,15 @@ class Result:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _client(port: int, request: bytes, stop_at: float, budget: list[int],
-                  latencies: list[float], errors: list[int], sample: list[bytes]) -> None:
+async def _client(
+    port: int,
+    request: bytes,
+    stop_at: float,
+    budget: list[int],
+    latencies: list[float],
+    errors: list[int],
+    sample: list[bytes],
+) -> None:
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
         while time.perf_counter() < stop_at and budget[0] > 0:
@@ -228,16 +283,18 @@ async def _client(port: int, request: bytes, stop_at: float, budget: list[int],
 
 async def _load(port: int, clients: int, seconds: float, gzip: bool) -> Result:
     encoding = "gzip" if gzip else "identity"
-    request = (f"GET /rss HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: {encoding}\r\n"
-               "User-Agent: arxivbot-bench\r\n\r\n").encode()
+    request = (
+        f"GET /rss HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: {encoding}\r\n"
+        "User-Agent: arxivbot-bench\r\n\r\n"
+    ).encode()
     latencies: list[float] = []
     errors = [0]
     sample: list[bytes] = []
     budget = [MAX_REQUESTS]
     started = time.perf_counter()
-    await asyncio.gather(*(
-        _client(port, request, started + seconds, budget, latencies, errors, sample) for _ in range(clients)
-    ))
+    await asyncio.gather(
+        *(_client(port, request, started + seconds, budget, latencies, errors, sample) for _ in range(clients))
+    )
     return Result(len(latencies), time.perf_counter() - started, latencies, errors[0], sample[0] if sample else b"")
 
 
@@ -253,8 +310,9 @@ def free_port() -> int:
 
 
 def start_server(role: str, config_path: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, __file__, "--role", role, "--config", str(config_path),
-                                "--port", str(port)])
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--role", role, "--config", str(config_path), "--port", str(port)]
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -276,9 +334,11 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 def report(name: str, result: Result) -> None:
-    print(f"{name:<34} {result.throughput:9.1f} req/s   p50 {result.percentile(50):8.2f} ms   "
-          f"p99 {result.percentile(99):8.2f} ms   max {max(result.latencies_ms):8.2f} ms   "
-          f"({result.requests} requests, {result.errors} errors, {len(result.body) / 1024:.0f} KiB each)")
+    print(
+        f"{name:<34} {result.throughput:9.1f} req/s   p50 {result.percentile(50):8.2f} ms   "
+        f"p99 {result.percentile(99):8.2f} ms   max {max(result.latencies_ms):8.2f} ms   "
+        f"({result.requests} requests, {result.errors} errors, {len(result.body) / 1024:.0f} KiB each)"
+    )
 
 
 def main() -> None:
@@ -286,8 +346,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per server (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per server (default 2)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
-    parser.add_argument("--wrk", action="store_true",
-                        help="also load our server with wrk (Debian's wrk, a C client) when it is installed")
+    parser.add_argument(
+        "--wrk",
+        action="store_true",
+        help="also load our server with wrk (Debian's wrk, a C client) when it is installed",
+    )
     parser.add_argument("--role", choices=["ours", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -299,17 +362,23 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="arxivbot-bench-") as folder:
         config_path = Path(folder) / "config.json"
-        config_path.write_text(json.dumps({
-            "categories": ["cs.AI", "cs.CL", "cs.LG", "cs.DC"],
-            "keywords": ["LLM", "Inference", "Sparse"],
-            "storage": {"database": "arxivbot.db"},
-            "feeds": {"base_url": "https://example.org", "max_items": 100, "max_days": 30},
-        }))
+        config_path.write_text(
+            json.dumps(
+                {
+                    "categories": ["cs.AI", "cs.CL", "cs.LG", "cs.DC"],
+                    "keywords": ["LLM", "Inference", "Sparse"],
+                    "storage": {"database": "arxivbot.db"},
+                    "feeds": {"base_url": "https://example.org", "max_items": 100, "max_days": 30},
+                }
+            )
+        )
         config = load_config(config_path)
         seed_database(config, datetime.now(timezone.utc).date())
-        print(f"data: {DAYS} days x {PAPERS_PER_DAY} papers, {SUMMARIZED_PER_DAY} summarized per day; "
-              f"/rss = {config.feeds.max_items} items; {args.clients} clients, {args.seconds:g} s each, "
-              f"loopback; {os.cpu_count()} CPUs")
+        print(
+            f"data: {DAYS} days x {PAPERS_PER_DAY} papers, {SUMMARIZED_PER_DAY} summarized per day; "
+            f"/rss = {config.feeds.max_items} items; {args.clients} clients, {args.seconds:g} s each, "
+            f"loopback; {os.cpu_count()} CPUs"
+        )
 
         results = {}
         for role in ("reference", "ours"):
@@ -331,9 +400,11 @@ def main() -> None:
         print(f"identical /rss bytes from both servers: {'yes' if same else 'NO'}")
         for gzip in (False, True):
             ours = results[("ours", gzip)]
-            print(f"ours ({'gzip' if gzip else 'identity'}): {ours.throughput / reference.throughput:.0f}x the "
-                  f"reference's throughput (target >= 10x), p99 {ours.percentile(99):.2f} ms (target < 20 ms), "
-                  f"median {statistics.median(ours.latencies_ms):.2f} ms")
+            print(
+                f"ours ({'gzip' if gzip else 'identity'}): {ours.throughput / reference.throughput:.0f}x the "
+                f"reference's throughput (target >= 10x), p99 {ours.percentile(99):.2f} ms (target < 20 ms), "
+                f"median {statistics.median(ours.latencies_ms):.2f} ms"
+            )
 
 
 LABELS = {"reference": "reference (Flask+feedgen/request)", "ours": "arxivbot serve (pre-rendered)"}
@@ -346,17 +417,30 @@ def run_wrk(port: int, clients: int, seconds: float) -> None:
         return
     for encoding in ("identity", "gzip"):
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{clients}", f"-d{max(1, int(seconds))}s", "--latency",
-             "-H", f"Accept-Encoding: {encoding}", f"http://127.0.0.1:{port}/rss"],
-            capture_output=True, text=True, timeout=seconds + 30, check=False,
+            [
+                "wrk",
+                "-t2",
+                f"-c{clients}",
+                f"-d{max(1, int(seconds))}s",
+                "--latency",
+                "-H",
+                f"Accept-Encoding: {encoding}",
+                f"http://127.0.0.1:{port}/rss",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=False,
         ).stdout
         rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
         p50 = re.search(r"50%\s+([\d.]+\w+)", out)
         p99 = re.search(r"99%\s+([\d.]+\w+)", out)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        print(f"{'wrk, ' + encoding:<43} {rate.group(1) if rate else '?':>9} req/s   "
-              f"p50 {p50.group(1) if p50 else '?':>10}   p99 {p99.group(1) if p99 else '?':>10}   "
-              f"({errors.group(1) if errors else 0} non-2xx)")
+        print(
+            f"{'wrk, ' + encoding:<43} {rate.group(1) if rate else '?':>9} req/s   "
+            f"p50 {p50.group(1) if p50 else '?':>10}   p99 {p99.group(1) if p99 else '?':>10}   "
+            f"({errors.group(1) if errors else 0} non-2xx)"
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,12 @@ KEY = "sk-bench-local-only"
 def papers(count: int) -> list[Paper]:
     return [
         Paper(
-            arxiv_id=f"2501.{n:05d}", version=1, title=f"Benchmark paper {n}", authors=("A. Author",),
-            abstract=f"Abstract of benchmark paper {n}.", categories=("cs.AI",),
+            arxiv_id=f"2501.{n:05d}",
+            version=1,
+            title=f"Benchmark paper {n}",
+            authors=("A. Author",),
+            abstract=f"Abstract of benchmark paper {n}.",
+            categories=("cs.AI",),
             link=f"https://arxiv.org/abs/2501.{n:05d}",
         )
         for n in range(1, count + 1)
@@ -45,8 +49,15 @@ def papers(count: int) -> list[Paper]:
 def config(folder: Path, server: LLMServer, workers: int, mode: str) -> Config:
     return config_from_dict(
         {
-            "ai_summary": {"enabled": True, "api_key_env": KEY_ENV, "base_url": server.base_url, "model": "bench",
-                           "input": mode, "max_workers": workers, "max_papers_to_summarize": 1000},
+            "ai_summary": {
+                "enabled": True,
+                "api_key_env": KEY_ENV,
+                "base_url": server.base_url,
+                "model": "bench",
+                "input": mode,
+                "max_workers": workers,
+                "max_papers_to_summarize": 1000,
+            },
             "arxiv": {"pdf_url": str(folder / "pdfs-source")},  # a local folder: no network, no pacing
             "storage": {"database": "bench.db", "pdf_cache": "pdf-cache"},
         },
@@ -95,13 +106,17 @@ def main() -> None:
     ideal = math.ceil(args.papers / args.workers) * args.delay
     print(f"{args.papers} papers, {args.delay:g} s per completion, input mode {args.mode}")
     print(f"  sequential (max_workers=1):   {sequential:6.2f} s   (ideal {args.papers * args.delay:.1f} s)")
-    print(f"  concurrent (max_workers={args.workers}):   {concurrent:6.2f} s   (ideal {ideal:.1f} s, "
-          f"max in flight {results['concurrent'][2]})")
+    print(
+        f"  concurrent (max_workers={args.workers}):   {concurrent:6.2f} s   (ideal {ideal:.1f} s, "
+        f"max in flight {results['concurrent'][2]})"
+    )
     best = args.papers * args.delay / ideal
     print(f"  speed-up:                     {sequential / concurrent:6.2f} x  (ideal {best:.2f} x)")
     print(f"  concurrent vs ideal:          {concurrent / ideal:6.2f}")
-    print(f"  cached re-run:                {cached_seconds:6.3f} s   ({cached.llm_calls} LLM calls, "
-          f"{cached.cache_hits} cache hits)")
+    print(
+        f"  cached re-run:                {cached_seconds:6.3f} s   ({cached.llm_calls} LLM calls, "
+        f"{cached.cache_hits} cache hits)"
+    )
 
 
 if __name__ == "__main__":

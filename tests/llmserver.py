@@ -145,8 +145,11 @@ class LLMServer:
             given = request.headers.get("authorization", "").removeprefix("Bearer ")
             if given != self.api_key:
                 message = f"Incorrect API key provided: {given}. You can find your API key in the console."
-                return 401, {}, _json({"error": {"message": message, "type": "invalid_request_error",
-                                                 "code": "invalid_api_key"}})
+                return (
+                    401,
+                    {},
+                    _json({"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}}),
+                )
         if request.method == "POST" and request.path == "/v1/chat/completions":
             return self._scripted(CHAT, request, self._completion)
         if request.method == "POST" and request.path == "/v1/files":
@@ -169,11 +172,17 @@ class LLMServer:
     def _completion(self, request: LLMRequest, reply: Reply) -> dict[str, Any]:
         body = request.json or {}
         text = reply.text if reply.text is not None else summary_for(body.get("messages", []))
-        choices = [] if reply.no_choices else [{
-            "index": 0,
-            "message": {"role": "assistant", "content": None if reply.null_content else text},
-            "finish_reason": "stop",
-        }]
+        choices = (
+            []
+            if reply.no_choices
+            else [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": None if reply.null_content else text},
+                    "finish_reason": "stop",
+                }
+            ]
+        )
         return {
             "id": f"chatcmpl-{next(self._ids)}",
             "object": "chat.completion",
@@ -194,8 +203,15 @@ class LLMServer:
         purpose = request.form.get("purpose", b"").decode()
         with self._lock:
             self.uploaded[file_id] = UploadedFile(file_id, filename, data, purpose)
-        return {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-                "filename": filename, "purpose": purpose, "status": "processed"}
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
 
     def _delete(self, request: LLMRequest, reply: Reply) -> dict[str, Any]:
         file_id = request.path.rsplit("/", 1)[1]
@@ -255,9 +271,7 @@ class LLMServer:
 
 def _multipart(content_type: str, raw: bytes) -> dict[str, bytes]:
     """Fields of a multipart/form-data body; a file field also gives ``<name>.filename``."""
-    message = BytesParser(policy=policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
-    )
+    message = BytesParser(policy=policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
     fields: dict[str, bytes] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")

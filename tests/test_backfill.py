@@ -83,7 +83,8 @@ def test_submission_windows_tile_the_week_across_a_dst_change() -> None:
         assert announcement_day(closes) == following
         assert closes.astimezone(EASTERN).hour == 14
     assert submission_window(date(2026, 3, 10)) == (
-        datetime(2026, 3, 6, 19, 0, tzinfo=UTC), datetime(2026, 3, 9, 18, 0, tzinfo=UTC),
+        datetime(2026, 3, 6, 19, 0, tzinfo=UTC),
+        datetime(2026, 3, 9, 18, 0, tzinfo=UTC),
     )
     with pytest.raises(ValueError, match="not an announcement day"):
         submission_window(date(2026, 3, 7))
@@ -189,14 +190,21 @@ def api(local_server: LocalServer, own_fixture: Fixture, tmp_path: Path) -> Iter
     fake = FakeTime(5000.0)
     http = make_http_client(config.arxiv)
     with Store(config.storage.database) as store:
-        yield Api(local_server, config, store, make_polite_client(config.arxiv, http, sleep=fake.sleep,
-                                                                   clock=fake.clock), fake, own_fixture)
+        yield Api(
+            local_server,
+            config,
+            store,
+            make_polite_client(config.arxiv, http, sleep=fake.sleep, clock=fake.clock),
+            fake,
+            own_fixture,
+        )
     http.close()
 
 
 def _announced(store: Store, first: date, last: date) -> list[tuple[str, str, date, str]]:
-    return [(a.paper.arxiv_id, a.announce_type, a.announced, a.source)
-            for a in store.announcements_between(first, last)]
+    return [
+        (a.paper.arxiv_id, a.announce_type, a.announced, a.source) for a in store.announcements_between(first, last)
+    ]
 
 
 def test_backfill_reads_several_pages_into_announcement_days(api: Api) -> None:
@@ -368,21 +376,38 @@ def test_rss_after_api_on_the_same_day_stays_one_announcement(api: Api, own_fixt
 
 def test_a_paper_announced_earlier_is_not_announced_again_by_the_api(api: Api) -> None:
     earlier = date(2026, 3, 5)
-    v2 = Paper(arxiv_id="2603.04417", version=2, title="Reward Models Drift", authors=("Hugo Almeida",),
-               abstract="Older abstract.", categories=("cs.LG",), link="https://arxiv.org/abs/2603.04417")
+    v2 = Paper(
+        arxiv_id="2603.04417",
+        version=2,
+        title="Reward Models Drift",
+        authors=("Hugo Almeida",),
+        abstract="Older abstract.",
+        categories=("cs.LG",),
+        link="https://arxiv.org/abs/2603.04417",
+    )
     api.store.save_announcements([Announcement(v2, "new", earlier)])
     api.serve(api.page("api_may04-05_4entries.xml"))
     api.backfill(date(2026, 5, 5), date(2026, 5, 5))
-    assert [a.announced for a in api.store.announcements_between(earlier, date(2026, 5, 31))
-            if a.paper.arxiv_id == "2603.04417"] == [earlier]
+    assert [
+        a.announced
+        for a in api.store.announcements_between(earlier, date(2026, 5, 31))
+        if a.paper.arxiv_id == "2603.04417"
+    ] == [earlier]
     paper = api.store.get_paper("2603.04417")
     assert paper is not None and paper.version == 3 and paper.comment == "v3: camera-ready"
 
 
 def test_an_older_version_from_the_api_changes_nothing(api: Api) -> None:
     tuesday = date(2026, 5, 5)
-    newer = Paper(arxiv_id="2605.01301", version=3, title="Third Version", authors=("Mallory Null",),
-                  abstract="v3.", categories=("cs.AI",), link="https://arxiv.org/abs/2605.01301")
+    newer = Paper(
+        arxiv_id="2605.01301",
+        version=3,
+        title="Third Version",
+        authors=("Mallory Null",),
+        abstract="v3.",
+        categories=("cs.AI",),
+        link="https://arxiv.org/abs/2605.01301",
+    )
     api.store.save_announcements([Announcement(newer, "new", tuesday)])
     api.serve(api.page("api_may04-05_4entries.xml"))
     api.backfill(tuesday, tuesday)

@@ -196,8 +196,12 @@ def test_an_empty_day_exits_0_and_leaves_outputs_untouched(local_server: LocalSe
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        (Scripted(200, b"<!DOCTYPE html><html><body>Service unavailable</body></html>", {"Content-Type": "text/html"}),
-         "not an RSS feed"),
+        (
+            Scripted(
+                200, b"<!DOCTYPE html><html><body>Service unavailable</body></html>", {"Content-Type": "text/html"}
+            ),
+            "not an RSS feed",
+        ),
         (Scripted(200, SAMPLE_FEED[: len(SAMPLE_FEED) // 2], RSS), "XML"),
         (Scripted(500, b"oops"), "HTTP 500"),
     ],

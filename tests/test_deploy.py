@@ -93,8 +93,10 @@ def test_workflow_steps_install_run_commit_and_keep_the_database() -> None:
     actions = [s["uses"].split("@")[0] for s in steps if "uses" in s]
     assert actions == ["actions/checkout", "actions/setup-python", "actions/upload-pages-artifact"]
 
-    assert "pip install" in step_named("Install arxivbot")["run"] and "-r requirements.txt" in step_named(
-        "Install arxivbot")["run"]
+    assert (
+        "pip install" in step_named("Install arxivbot")["run"]
+        and "-r requirements.txt" in step_named("Install arxivbot")["run"]
+    )
     run = step_named("Run arxivbot")
     assert run["run"].strip() == "arxivbot run --config config.json"
     assert run["env"] == {"DASHSCOPE_API_KEY": "${{ secrets.DASHSCOPE_API_KEY }}"}  # the key only from secrets
@@ -150,8 +152,13 @@ def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str]) -> Job
     base_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DASHSCOPE", "OPENAI"))},
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main", "GITHUB_RUN_ID": "4242",
-        "RUNNER_TEMP": str(runner_temp), "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_RUN_ID": "4242",
+        "RUNNER_TEMP": str(runner_temp),
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         **{k: str(v) for k, v in load_workflow()["env"].items()},
         **env,
     }
@@ -169,8 +176,14 @@ def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str]) -> Job
         step_env = {**base_env, **{k: _expression(v) for k, v in step.get("env", {}).items()}}
         script = runner_temp / f"step{index}.sh"
         script.write_text(step["run"], encoding="utf-8")
-        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=workdir,
-                                env=step_env, capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=workdir,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         job.output += f"--- {key} (exit {result.returncode})\n{result.stdout}{result.stderr}"
         job.outcomes[key] = "success" if result.returncode == 0 else "failure"
         all_ok = all_ok and result.returncode == 0
@@ -183,9 +196,20 @@ def _expression(value: str) -> str:
 
 
 def git(*args: str, cwd: Path) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
-                            env={**os.environ, "GIT_AUTHOR_NAME": "you", "GIT_AUTHOR_EMAIL": "you@example.org",
-                                 "GIT_COMMITTER_NAME": "you", "GIT_COMMITTER_EMAIL": "you@example.org"})
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "you",
+            "GIT_AUTHOR_EMAIL": "you@example.org",
+            "GIT_COMMITTER_NAME": "you",
+            "GIT_COMMITTER_EMAIL": "you@example.org",
+        },
+    )
     return result.stdout
 
 
@@ -213,8 +237,9 @@ class DigestRepo:
         return clone, run_digest_job(clone, temp, {})
 
     def file_on(self, branch: str, path: str) -> bytes:
-        return subprocess.run(["git", "show", f"{branch}:{path}"], cwd=self.origin, capture_output=True,
-                              check=True).stdout
+        return subprocess.run(
+            ["git", "show", f"{branch}:{path}"], cwd=self.origin, capture_output=True, check=True
+        ).stdout
 
 
 @pytest.fixture
@@ -332,9 +357,14 @@ def run_digest_job_steps(workdir: Path, temp: Path, names: list[str]) -> JobRun:
         if step.get("name") in names:
             script = temp / "step.sh"
             script.write_text(step["run"], encoding="utf-8")
-            result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=workdir,
-                                    env={**os.environ, "GITHUB_REF_NAME": "main", "RUNNER_TEMP": str(temp)},
-                                    capture_output=True, text=True, timeout=60)
+            result = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=workdir,
+                env={**os.environ, "GITHUB_REF_NAME": "main", "RUNNER_TEMP": str(temp)},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             job.output += result.stdout + result.stderr
             job.outcomes[step["name"]] = "success" if result.returncode == 0 else "failure"
     assert job.outcomes, names
@@ -386,15 +416,25 @@ def test_the_image_command_serves_and_its_health_check_sees_it(tmp_path: Path) -
     (data / "config.json").write_text(json.dumps(config), encoding="utf-8")
     port = _free_port()
     cmd = json.loads(dict(dockerfile_instructions())["CMD"])
-    cmd = [str(BIN / "arxivbot"), *[
-        str(data / "config.json") if part == "/data/config.json" else "127.0.0.1" if part == "0.0.0.0"
-        else str(port) if part == "8000" else part for part in cmd[1:]
-    ]]
+    cmd = [
+        str(BIN / "arxivbot"),
+        *[
+            str(data / "config.json")
+            if part == "/data/config.json"
+            else "127.0.0.1"
+            if part == "0.0.0.0"
+            else str(port)
+            if part == "8000"
+            else part
+            for part in cmd[1:]
+        ],
+    ]
 
     health = _health_command(port)
     assert subprocess.run(health, capture_output=True, timeout=30).returncode != 0  # nothing listening yet
-    server = subprocess.Popen(cmd, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "CI": "true"})
+    server = subprocess.Popen(
+        cmd, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "true"}
+    )
     try:
         deadline = time.monotonic() + 30
         while subprocess.run(health, capture_output=True, timeout=30).returncode != 0:
@@ -436,7 +476,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     elif event == "open":
         _path, mode, flags = args
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
         if writing:
             _audit_log.append((event, args))
 
@@ -459,8 +500,13 @@ def published_digest(tmp_path: Path) -> Path:
     """A digest repository after one real run: what the GitHub Action commits."""
     repo = tmp_path / "my-digest"
     init_repository(repo, sample=True)
-    result = subprocess.run([str(BIN / "arxivbot"), "run", "--config", str(repo / "config.json")],
-                            capture_output=True, text=True, env={**os.environ, "CI": "true"}, timeout=120)
+    result = subprocess.run(
+        [str(BIN / "arxivbot"), "run", "--config", str(repo / "config.json")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "true"},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     shutil.rmtree(repo / "data")  # the database is not in the repository Vercel deploys
     return repo
@@ -488,8 +534,10 @@ def test_vercel_serves_the_committed_site_without_writing_or_fetching(
     with audited() as events:
         entry = import_entry_module(repo / "api" / "index.py")  # the cold start
         with TestClient(entry.app) as client:
-            answers = {path: client.get(path) for path in
-                       ("/", "/rss", "/atom.xml", "/rss/cs.AI", "/atom/cs.LG.xml", "/papers.json", "/health")}
+            answers = {
+                path: client.get(path)
+                for path in ("/", "/rss", "/atom.xml", "/rss/cs.AI", "/atom/cs.LG.xml", "/papers.json", "/health")
+            }
             etag = answers["/rss"].headers["etag"]
             revalidated = client.get("/rss", headers={"If-None-Match": etag})
             missing = [client.get(path).status_code for path in ("/rss/cs.XX", "/config", "/nope")]
@@ -550,6 +598,9 @@ def test_the_scaffold_ships_the_same_vercel_files_as_this_repository() -> None:
 def test_the_documented_image_command_is_the_real_one() -> None:
     cmd = json.loads(dict(dockerfile_instructions())["CMD"])
     guide = (PROJECT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    documented = [shlex.split(line.strip("` ")) for line in guide.splitlines() if line.strip("` ").startswith(
-        "arxivbot serve --config /data/config.json")]
+    documented = [
+        shlex.split(line.strip("` "))
+        for line in guide.splitlines()
+        if line.strip("` ").startswith("arxivbot serve --config /data/config.json")
+    ]
     assert cmd in documented

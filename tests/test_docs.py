@@ -132,8 +132,11 @@ def readme_quick_start() -> list[str]:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    ci_commands = [line.strip() for line in (PROJECT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-                   if line.strip() and not line.lstrip().startswith("#")]
+    ci_commands = [
+        line.strip()
+        for line in (PROJECT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     test_command = next(line for line in readme_quick_start() if "pytest" in line)
     assert test_command in ci_commands
 

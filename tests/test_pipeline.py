@@ -34,8 +34,12 @@ def make_config(tmp_path: Path, server: LocalServer, **extra: object) -> Config:
         "keywords": ["LLM", "Sparse", "Escaping", "Distributed", "Planning"],
         "exclude_keywords": ["survey"],
         "days_back": 0,
-        "arxiv": {"rss_url": server.url + "/rss", "api_url": server.url + "/api/query", "max_retries": 2,
-                  "request_delay_seconds": 3},
+        "arxiv": {
+            "rss_url": server.url + "/rss",
+            "api_url": server.url + "/api/query",
+            "max_retries": 2,
+            "request_delay_seconds": 3,
+        },
         **extra,
     }
     return config_from_dict(data, base_dir=tmp_path)
@@ -77,8 +81,14 @@ def digest_ids(config: Config, day: date) -> list[str]:
 def test_a_missed_day_is_caught_up_and_each_paper_is_one_entry_everywhere(
     arxiv: LocalServer, own_fixture: Callable[[str], Path], tmp_path: Path, http: httpx.Client
 ) -> None:
-    arxiv.route("/api/query", Scripted(200, own_fixture("api_announced_mon_may04_2entries.xml").read_bytes(),
-                                       {"Content-Type": "application/atom+xml"}))
+    arxiv.route(
+        "/api/query",
+        Scripted(
+            200,
+            own_fixture("api_announced_mon_may04_2entries.xml").read_bytes(),
+            {"Content-Type": "application/atom+xml"},
+        ),
+    )
     config = make_config(tmp_path, arxiv, days_back=3)
     sleeps = Sleeps()
 
@@ -111,10 +121,19 @@ def test_summaries_are_paid_for_once_and_reach_every_output(
     arxiv: LocalServer, llm: LLMServer, tmp_path: Path, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ARXIVBOT_TEST_KEY", KEY)
-    config = make_config(tmp_path, arxiv, ai_summary={
-        "enabled": True, "base_url": llm.base_url, "api_key_env": "ARXIVBOT_TEST_KEY", "model": "local-model",
-        "input": "abstract", "max_papers_to_summarize": 2, "max_workers": 2,
-    })
+    config = make_config(
+        tmp_path,
+        arxiv,
+        ai_summary={
+            "enabled": True,
+            "base_url": llm.base_url,
+            "api_key_env": "ARXIVBOT_TEST_KEY",
+            "model": "local-model",
+            "input": "abstract",
+            "max_papers_to_summarize": 2,
+            "max_workers": 2,
+        },
+    )
 
     first = run_cycle(config, http=http, sleep=Sleeps())
 
@@ -140,10 +159,18 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
     arxiv: LocalServer, llm: LLMServer, tmp_path: Path, http: httpx.Client
 ) -> None:
     llm.chat(Reply(status=500))
-    config = make_config(tmp_path, arxiv, ai_summary={
-        "enabled": True, "base_url": llm.base_url, "model": "local-model", "input": "abstract",
-        "max_papers_to_summarize": 2, "max_retries": 2,
-    })
+    config = make_config(
+        tmp_path,
+        arxiv,
+        ai_summary={
+            "enabled": True,
+            "base_url": llm.base_url,
+            "model": "local-model",
+            "input": "abstract",
+            "max_papers_to_summarize": 2,
+            "max_retries": 2,
+        },
+    )
     client = openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0)
 
     report = run_cycle(config, http=http, llm=client, sleep=Sleeps())

@@ -29,11 +29,43 @@ DAY = date(2025, 12, 24)
 
 # The keyword list of the reference digest (seed README, "🔧 Configuration"), in its order.
 SEED_KEYWORDS = (
-    "State Space", "SSM", "framework", "System", "Generation", "Video", "Linear", "LLM", "RL", "RLHF",
-    "Inference", "Training", "Attention", "Pipeline", "MOE", "Sparse", "Quantization", "Speculative",
-    "Efficient", "Efficiency", "Framework", "Parallel", "Distributed", "Kernel", "Decode", "Decoding",
-    "Prefill", "Throughput", "Fast", "Network", "Hardware", "Cluster", "FP8", "FP4", "Optimization",
-    "Scalable", "Communication",
+    "State Space",
+    "SSM",
+    "framework",
+    "System",
+    "Generation",
+    "Video",
+    "Linear",
+    "LLM",
+    "RL",
+    "RLHF",
+    "Inference",
+    "Training",
+    "Attention",
+    "Pipeline",
+    "MOE",
+    "Sparse",
+    "Quantization",
+    "Speculative",
+    "Efficient",
+    "Efficiency",
+    "Framework",
+    "Parallel",
+    "Distributed",
+    "Kernel",
+    "Decode",
+    "Decoding",
+    "Prefill",
+    "Throughput",
+    "Fast",
+    "Network",
+    "Hardware",
+    "Cluster",
+    "FP8",
+    "FP4",
+    "Optimization",
+    "Scalable",
+    "Communication",
 )
 
 
@@ -143,7 +175,14 @@ def test_word_mode_reads_the_abstract_like_the_title(keyword: str, text: str, ex
 
 def test_keyword_kinds_and_forms() -> None:
     assert [keyword_kind(k) for k in ("LLM", "MoE", "FP8", "R", "Pipeline", "kv cache", "State-Space", "C++")] == [
-        "name", "name", "name", "name", "word", "phrase", "phrase", "literal",
+        "name",
+        "name",
+        "name",
+        "name",
+        "word",
+        "phrase",
+        "phrase",
+        "literal",
     ]
     assert word_forms("LLM") == {"llm", "llms"}
     assert {"pipeline", "pipelines", "pipelined", "pipelining"} <= word_forms("Pipeline")
@@ -215,13 +254,30 @@ def test_seed_abstracts_are_quoted_exactly() -> None:
     ("title", "abstract", "printed", "matched", "in_title"),
     [
         (
-            ACTIONFLOW_TITLE, ACTIONFLOW_SHOWN + ACTIONFLOW_REST, 13.5,
-            ("framework", "System", "RL", "Inference", "Training", "Pipeline", "Efficient", "Framework", "Decode",
-             "Decoding", "Prefill", "Hardware", "Optimization"),
+            ACTIONFLOW_TITLE,
+            ACTIONFLOW_SHOWN + ACTIONFLOW_REST,
+            13.5,
+            (
+                "framework",
+                "System",
+                "RL",
+                "Inference",
+                "Training",
+                "Pipeline",
+                "Efficient",
+                "Framework",
+                "Decode",
+                "Decoding",
+                "Prefill",
+                "Hardware",
+                "Optimization",
+            ),
             ("Pipeline",),
         ),
         (
-            MOLACT_TITLE, MOLACT_SHOWN + MOLACT_REST, 9.0,
+            MOLACT_TITLE,
+            MOLACT_SHOWN + MOLACT_REST,
+            9.0,
             ("SSM", "framework", "LLM", "RL", "Training", "Framework", "Optimization"),
             ("framework", "RL", "Framework", "Optimization"),
         ),
@@ -243,8 +299,18 @@ def test_word_mode_drops_the_reference_false_positives_on_the_seed_papers() -> N
     # No "RL" (from "real-world"), no "Training" (from "retraining"), "framework" counted once.
     assert actionflow == PaperScore(
         10.5,
-        ("framework", "System", "Inference", "Pipeline", "Efficient", "Decode", "Decoding", "Prefill", "Hardware",
-         "Optimization"),
+        (
+            "framework",
+            "System",
+            "Inference",
+            "Pipeline",
+            "Efficient",
+            "Decode",
+            "Decoding",
+            "Prefill",
+            "Hardware",
+            "Optimization",
+        ),
         ("Pipeline",),
     )
     molact = score_paper(paper(title=MOLACT_TITLE, abstract=MOLACT_SHOWN + MOLACT_REST), matcher)
@@ -300,8 +366,10 @@ def test_weights_and_title_bonus(mode: str) -> None:
     result = score_paper(paper(title="LLM inference", abstract="Sparse LLM serving"), matcher)
     # LLM: 3 + 3×1 (title); Inference: 1 + 1×1 (title); Sparse: weight 0.
     assert result == PaperScore(8.0, ("LLM", "Inference", "Sparse"), ("LLM", "Inference"))
-    default = score_paper(paper(title="LLM inference", abstract="Sparse LLM serving"), KeywordMatcher(
-        ["LLM", "Inference", "Sparse"], mode=mode))
+    default = score_paper(
+        paper(title="LLM inference", abstract="Sparse LLM serving"),
+        KeywordMatcher(["LLM", "Inference", "Sparse"], mode=mode),
+    )
     assert default.score == 1.5 + 1.5 + 1.0
 
 
@@ -342,7 +410,8 @@ def test_announce_types() -> None:
     ]
     assert ids(select_papers(announcements, rules("LLM"))) == ["2512.00001"]
     assert ids(select_papers(announcements, rules("LLM", announce_types=("new", "cross")))) == [
-        "2512.00001", "2512.00002",
+        "2512.00001",
+        "2512.00002",
     ]
 
 
@@ -393,7 +462,9 @@ def _duplicates() -> list[Announcement]:
 def test_dedup_by_id_title_and_link_keeps_the_best_copy() -> None:
     selected = select_papers(_duplicates(), rules("LLM"))
     assert [(s.paper.arxiv_id, s.paper.version) for s in selected] == [
-        ("2512.00001", 2), ("2512.00002", 1), ("2512.00004", 1),
+        ("2512.00001", 2),
+        ("2512.00002", 1),
+        ("2512.00004", 1),
     ]
 
 
@@ -483,7 +554,10 @@ def test_rules_from_config(tmp_path: Path) -> None:
     )
     defaults = SelectionRules.from_config(config_from_dict({"keywords": ["LLM"]}, base_dir=tmp_path))
     assert (defaults.mode, defaults.title_bonus, defaults.announce_types, defaults.dedup_methods) == (
-        "word", 0.5, ("new",), ("id", "title", "link"),
+        "word",
+        0.5,
+        ("new",),
+        ("id", "title", "link"),
     )
 
 
@@ -552,14 +626,64 @@ def _plain_word_match(keyword: str, text: str) -> bool:
     ["naïve", "ve"],
 )
 def test_word_mode_agrees_with_a_plain_regex_matcher_on_random_text(unicode_keyword: str) -> None:
-    keywords = ["LLM", "RL", "SSM", "MoE", "FP8", "System", "Pipeline", "Decode", "Decoding", "State Space",
-                "kv cache", "C++", unicode_keyword, "study", "dinger"]
+    keywords = [
+        "LLM",
+        "RL",
+        "SSM",
+        "MoE",
+        "FP8",
+        "System",
+        "Pipeline",
+        "Decode",
+        "Decoding",
+        "State Space",
+        "kv cache",
+        "C++",
+        unicode_keyword,
+        "study",
+        "dinger",
+    ]
     excludes = ["survey", "A/B test"]
     fragments = [
-        "LLMs", "RL-based", "real-world", "particularly", "assessment", "ecosystem", "systems", "pipelining",
-        "decoding", "state-space", "state", "space", "KV-cache", "kv_cache", "kv, cache", "C++17", "C++", "naïve",
-        "naive", "studies", "surveys", "A/B  tests", "A/B test", "MoE’s", "fp8", "—", ",", ".", "(", ")", "e.g.",
-        "Schrödinger", "x", "the", "of", "\u00a0", "-", "SSM", "rlhf",
+        "LLMs",
+        "RL-based",
+        "real-world",
+        "particularly",
+        "assessment",
+        "ecosystem",
+        "systems",
+        "pipelining",
+        "decoding",
+        "state-space",
+        "state",
+        "space",
+        "KV-cache",
+        "kv_cache",
+        "kv, cache",
+        "C++17",
+        "C++",
+        "naïve",
+        "naive",
+        "studies",
+        "surveys",
+        "A/B  tests",
+        "A/B test",
+        "MoE’s",
+        "fp8",
+        "—",
+        ",",
+        ".",
+        "(",
+        ")",
+        "e.g.",
+        "Schrödinger",
+        "x",
+        "the",
+        "of",
+        "\u00a0",
+        "-",
+        "SSM",
+        "rlhf",
     ]
     matcher = KeywordMatcher(keywords, excludes)
     rng = random.Random(11)

@@ -22,16 +22,28 @@ from tests.localserver import LocalServer, Scripted
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXPECTED_FILES = {
-    "config.json", "README.md", "README.template.md", "ai_summary_prompt.txt", "requirements.txt",
-    ".github/workflows/arxivbot.yml", ".gitignore", "vercel.json", "api/index.py",
+    "config.json",
+    "README.md",
+    "README.template.md",
+    "ai_summary_prompt.txt",
+    "requirements.txt",
+    ".github/workflows/arxivbot.yml",
+    ".gitignore",
+    "vercel.json",
+    "api/index.py",
 }
 KEY = "sk-scaffold-test-5e0c9a7d"
 
 
 def arxivbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY")}
-    return subprocess.run([sys.executable, "-m", "arxivbot", *args], capture_output=True, text=True, timeout=120,
-                          env={**base, "CI": "true", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "arxivbot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, "CI": "true", **(env or {})},
+    )
 
 
 def files_under(folder: Path) -> set[str]:

@@ -76,13 +76,23 @@ class RecordingCycle:
         with Store(self.config.storage.database) as store:
             run_id = store.start_run("serve", TODAY)
             if self.fail:
-                report = RunReport(run_id, "failed", TODAY, started, datetime.now(timezone.utc),
-                                   message="arXiv unreachable")
+                report = RunReport(
+                    run_id, "failed", TODAY, started, datetime.now(timezone.utc), message="arXiv unreachable"
+                )
                 store.finish_run(run_id, report)
                 raise FetchError("arXiv unreachable after 4 attempts", url="http://127.0.0.1:9/")
             seed_day(store, TODAY, [make_paper(f"2512.9{self.calls:04d}", title=f"Fresh paper {self.calls}")])
-            report = RunReport(run_id, "ok", TODAY, started, datetime.now(timezone.utc),
-                               fetched=40, new_papers=12, selected=1, summarized=0)
+            report = RunReport(
+                run_id,
+                "ok",
+                TODAY,
+                started,
+                datetime.now(timezone.utc),
+                fetched=40,
+                new_papers=12,
+                selected=1,
+                summarized=0,
+            )
             store.finish_run(run_id, report)
         return report
 
@@ -91,12 +101,21 @@ class RecordingCycle:
 def config(tmp_path: Path) -> Config:
     config = make_config(tmp_path, server={"update_token_env": "ARXIVBOT_UPDATE_TOKEN"})
     with Store(config.storage.database) as store:
-        seed_day(store, TODAY - timedelta(days=2), [make_paper("2512.00001")],
-                 summaries={"2512.00001": "## Main contributions\n\nFaster **LLM** decoding."})
-        seed_day(store, YESTERDAY, [
-            make_paper("2512.00002", categories=("cs.CL",)),
-            make_paper("2512.00666", title=EVIL_TITLE, categories=("cs.LG",)),
-        ], summaries={"2512.00666": EVIL_SUMMARY})
+        seed_day(
+            store,
+            TODAY - timedelta(days=2),
+            [make_paper("2512.00001")],
+            summaries={"2512.00001": "## Main contributions\n\nFaster **LLM** decoding."},
+        )
+        seed_day(
+            store,
+            YESTERDAY,
+            [
+                make_paper("2512.00002", categories=("cs.CL",)),
+                make_paper("2512.00666", title=EVIL_TITLE, categories=("cs.LG",)),
+            ],
+            summaries={"2512.00666": EVIL_SUMMARY},
+        )
     return config
 
 
@@ -121,8 +140,7 @@ def running(client: TestClient) -> bool:
 def test_site_endpoints_serve_the_pre_rendered_bytes(config: Config, client: TestClient) -> None:
     with Store(config.storage.database) as store:
         files = render_site(store, config)
-    expected = {"/": "index.html", "/rss": "rss.xml", "/atom/cs.LG": "atom/cs.LG.xml",
-                "/papers.json": "papers.json"}
+    expected = {"/": "index.html", "/rss": "rss.xml", "/atom/cs.LG": "atom/cs.LG.xml", "/papers.json": "papers.json"}
     for path, content_type in SITE_PATHS.items():
         response = client.get(path, headers={"Accept-Encoding": "identity"})
         assert response.status_code == 200, path
@@ -217,22 +235,41 @@ def test_health_reports_the_last_run(config: Config, client: TestClient) -> None
     with Store(config.storage.database) as store:
         run_id = store.start_run("run", TODAY)
         now = datetime.now(timezone.utc)
-        store.finish_run(run_id, RunReport(run_id, "ok", TODAY, now, now, fetched=120, new_papers=80,
-                                           selected=30, summarized=15, llm_calls=15, cache_hits=3))
+        store.finish_run(
+            run_id,
+            RunReport(
+                run_id,
+                "ok",
+                TODAY,
+                now,
+                now,
+                fetched=120,
+                new_papers=80,
+                selected=30,
+                summarized=15,
+                llm_calls=15,
+                cache_hits=3,
+            ),
+        )
     health = client.get("/health").json()
 
     last = health["last_run"]
     assert last["id"] == run_id and last["status"] == "ok" and last["day"] == TODAY.isoformat()
-    assert last["counts"] == {"fetched": 120, "new_papers": 80, "selected": 30, "summarized": 15,
-                              "llm_calls": 15, "cache_hits": 3}
+    assert last["counts"] == {
+        "fetched": 120,
+        "new_papers": 80,
+        "selected": 30,
+        "summarized": 15,
+        "llm_calls": 15,
+        "cache_hits": 3,
+    }
     assert health["last_successful_run"]["id"] == run_id
     assert health["running"] is False
     assert health["schedule"] == {"enabled": False, "time": "12:00", "timezone": "UTC"}
 
 
 def test_health_gives_the_next_scheduled_run(tmp_path: Path) -> None:
-    config = make_config(tmp_path, server={"schedule": "07:30", "timezone": "Asia/Shanghai",
-                                           "run_on_startup": False})
+    config = make_config(tmp_path, server={"schedule": "07:30", "timezone": "Asia/Shanghai", "run_on_startup": False})
     cycle = RecordingCycle(config)
     with TestClient(create_app(config, run_cycle=cycle, scheduler=True)) as client:
         health = client.get("/health").json()
@@ -312,8 +349,11 @@ def test_update_is_disabled_while_the_token_variable_is_empty(client: TestClient
     ],
 )
 def test_update_refuses_missing_or_wrong_tokens(
-    client: TestClient, cycle: RecordingCycle, monkeypatch: pytest.MonkeyPatch,
-    headers: dict[str, str], status: int,
+    client: TestClient,
+    cycle: RecordingCycle,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+    status: int,
 ) -> None:
     monkeypatch.setenv("ARXIVBOT_UPDATE_TOKEN", TOKEN)
     response = client.post("/update", headers=headers)
@@ -323,8 +363,9 @@ def test_update_refuses_missing_or_wrong_tokens(
     assert cycle.calls == 0
 
 
-def test_get_update_triggers_nothing(client: TestClient, cycle: RecordingCycle,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_update_triggers_nothing(
+    client: TestClient, cycle: RecordingCycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ARXIVBOT_UPDATE_TOKEN", TOKEN)
     response = client.get("/update", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 405
@@ -333,8 +374,9 @@ def test_get_update_triggers_nothing(client: TestClient, cycle: RecordingCycle,
     assert client.get("/health").json()["running"] is False
 
 
-def test_update_runs_a_cycle_and_the_feeds_follow(client: TestClient, cycle: RecordingCycle,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_runs_a_cycle_and_the_feeds_follow(
+    client: TestClient, cycle: RecordingCycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ARXIVBOT_UPDATE_TOKEN", TOKEN)
     before = client.get("/rss")
 
@@ -373,8 +415,7 @@ def test_concurrent_updates_start_a_single_cycle(config: Config, monkeypatch: py
         wait_until(lambda: cycle.calls == 2 and not running(client))
 
 
-def test_a_failed_cycle_keeps_serving_and_frees_the_lock(config: Config,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_cycle_keeps_serving_and_frees_the_lock(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARXIVBOT_UPDATE_TOKEN", TOKEN)
     cycle = RecordingCycle(config, fail=True)
     auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -502,8 +543,15 @@ def test_real_http_serves_feeds_with_validators(live: RunningServer) -> None:
 @pytest.mark.parametrize(
     "target",
     # Sent as written: an HTTP client would normalise the dot segments before they reach the server.
-    ["/rss/../../etc/passwd", "/rss/cs.AI/../../../etc/passwd", "/rss/..", "/rss/..%2F..%2Fetc%2Fpasswd",
-     "/atom/%2e%2e/%2e%2e/etc/passwd", "/rss/cs.XX", "//etc/passwd"],
+    [
+        "/rss/../../etc/passwd",
+        "/rss/cs.AI/../../../etc/passwd",
+        "/rss/..",
+        "/rss/..%2F..%2Fetc%2Fpasswd",
+        "/atom/%2e%2e/%2e%2e/etc/passwd",
+        "/rss/cs.XX",
+        "//etc/passwd",
+    ],
 )
 def test_real_http_path_tricks_get_404(live: RunningServer, target: str) -> None:
     reply = raw_get(live.port, target)
@@ -527,10 +575,24 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}", *args],
-        capture_output=True, text=True, timeout=90, check=False,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 

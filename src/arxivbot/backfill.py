@@ -98,8 +98,11 @@ def previous_announcement_day(day: date) -> date:
 
 def announcement_days(first: date, last: date) -> list[date]:
     """The announcement days from ``first`` to ``last`` inclusive, oldest first."""
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)
-            if is_announcement_day(first + timedelta(days=n))]
+    return [
+        first + timedelta(days=n)
+        for n in range((last - first).days + 1)
+        if is_announcement_day(first + timedelta(days=n))
+    ]
 
 
 def announcement_day(submitted: datetime) -> date:
@@ -124,8 +127,8 @@ def submission_window(day: date) -> tuple[datetime, datetime]:
 
 def latest_announced_day(now: datetime) -> date:
     """The newest RSS day already announced at ``now`` (each is announced at 20:00 ET the evening before)."""
-    local = now.astimezone(ARXIV_TIMEZONE) if now.tzinfo else now.replace(tzinfo=timezone.utc).astimezone(
-        ARXIV_TIMEZONE
+    local = (
+        now.astimezone(ARXIV_TIMEZONE) if now.tzinfo else now.replace(tzinfo=timezone.utc).astimezone(ARXIV_TIMEZONE)
     )
     day = local.date() + timedelta(days=1) if local.time() >= ANNOUNCEMENT_TIME else local.date()
     while not is_announcement_day(day):
@@ -179,8 +182,11 @@ def catch_up(
     if not ready:
         log.info("Nothing to catch up: the last %d days are covered", config.days_back)
         return BackfillReport(days=(), fetched=0, new_papers=0)
-    log.info("Catching up on %d missed announcement day(s) through the arXiv API: %s",
-             len(ready), ", ".join(day.isoformat() for day in ready))
+    log.info(
+        "Catching up on %d missed announcement day(s) through the arXiv API: %s",
+        len(ready),
+        ", ".join(day.isoformat() for day in ready),
+    )
     return _fetch_days(config, store, client, ready, run_id=run_id, on_page=on_page)
 
 
@@ -207,8 +213,13 @@ def backfill(
     if skipped:
         log.info("Already fetched, skipped: %s", ", ".join(day.isoformat() for day in skipped))
     report = _fetch_days(config, store, client, todo, run_id=run_id, on_page=on_page)
-    return BackfillReport(days=report.days, fetched=report.fetched, new_papers=report.new_papers,
-                          skipped_days=skipped, queries=report.queries)
+    return BackfillReport(
+        days=report.days,
+        fetched=report.fetched,
+        new_papers=report.new_papers,
+        skipped_days=skipped,
+        queries=report.queries,
+    )
 
 
 def _announced_by(days: Sequence[date], now: datetime | None) -> list[date]:
@@ -253,10 +264,16 @@ def _fetch_group(
     configured = set(config.categories)
     batch: list[Announcement] = []
     kept = new_papers = 0
-    log.info("arXiv API: submissions %s to %s (announced %s..%s)",
-             opens.isoformat(timespec="minutes"), closes.isoformat(timespec="minutes"), group[0], group[-1])
-    papers = fetch_window(client, config.arxiv.api_url, config.categories, opens, closes,
-                          config.arxiv.api_page_size, on_page=on_page)
+    log.info(
+        "arXiv API: submissions %s to %s (announced %s..%s)",
+        opens.isoformat(timespec="minutes"),
+        closes.isoformat(timespec="minutes"),
+        group[0],
+        group[-1],
+    )
+    papers = fetch_window(
+        client, config.arxiv.api_url, config.categories, opens, closes, config.arxiv.api_page_size, on_page=on_page
+    )
     for paper in papers:
         announcement = _as_announcement(paper, opens, configured)
         if announcement is None or announcement.announced not in wanted:

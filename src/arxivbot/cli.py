@@ -61,8 +61,12 @@ def common_options(command: F) -> F:
     """``--config``, ``-v`` and ``-q`` for every command that reads a configuration."""
 
     @click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-        default=DEFAULT_CONFIG_NAME, show_default=True, help="The configuration file (JSON).",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG_NAME,
+        show_default=True,
+        help="The configuration file (JSON).",
     )
     @click.option("-v", "--verbose", count=True, help="More detail (-v debug; shows tracebacks on errors).")
     @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
@@ -120,8 +124,13 @@ def main() -> None:
 @main.command()
 @common_options
 @click.option("--dry-run", is_flag=True, help="Fetch and print the ranking; write nothing (no database, no outputs).")
-@click.option("--date", "day", callback=_parse_day, metavar="YYYY-MM-DD",
-              help="Label the digest with this day (default: the day arXiv announced).")
+@click.option(
+    "--date",
+    "day",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="Label the digest with this day (default: the day arXiv announced).",
+)
 @click.option("--no-backfill", is_flag=True, help="Do not catch up on missed days through the arXiv API.")
 @click.option("--resummarize", is_flag=True, help="Ask the LLM again even when a summary is cached.")
 def run(config: Config, dry_run: bool, day: date | None, no_backfill: bool, resummarize: bool) -> None:
@@ -131,8 +140,9 @@ def run(config: Config, dry_run: bool, day: date | None, no_backfill: bool, resu
     if dry_run:
         print_ranking(pipeline.preview_cycle(config, day=day))
         return
-    report = pipeline.run_cycle(config, day=day, backfill=not no_backfill, resummarize=resummarize,
-                                progress=interactive())
+    report = pipeline.run_cycle(
+        config, day=day, backfill=not no_backfill, resummarize=resummarize, progress=interactive()
+    )
     print_report(report)
 
 
@@ -188,13 +198,21 @@ def print_ranking(preview: Preview) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"arxivbot dry run for {preview.day}: {len(preview.ranking)} of "
-                        f"{preview.announced} announcements selected (nothing written)")
+    table = Table(
+        title=f"arxivbot dry run for {preview.day}: {len(preview.ranking)} of "
+        f"{preview.announced} announcements selected (nothing written)"
+    )
     for column in ("#", "Score", "ArXiv ID", "Category", "Title", "Matched"):
         table.add_column(column, overflow="fold")
     for rank, scored in enumerate(preview.ranking, start=1):
-        table.add_row(str(rank), f"{scored.score:.1f}", scored.paper.versioned_id, scored.category,
-                      scored.paper.title, ", ".join(scored.matched_keywords))
+        table.add_row(
+            str(rank),
+            f"{scored.score:.1f}",
+            scored.paper.versioned_id,
+            scored.category,
+            scored.paper.title,
+            ", ".join(scored.matched_keywords),
+        )
     Console(width=None if interactive() else 160).print(table)
 
 
@@ -205,7 +223,8 @@ def print_report(report: RunReport) -> None:
     click.echo(
         f"Digest for {report.day}: {report.selected} papers selected from {report.fetched} announced "
         f"({report.new_papers} new to the database"
-        + (f", {report.backfilled} caught up through the API" if report.backfilled else "") + ")."
+        + (f", {report.backfilled} caught up through the API" if report.backfilled else "")
+        + ")."
     )
     if report.llm_calls or report.cache_hits or report.summary_failures:
         click.echo(

@@ -222,9 +222,7 @@ class Config(_Section):
     days_back: NonNegativeInt = 7
     min_score: NonNegativeFloat = 0.0
     enable_deduplication: StrictBool = True
-    deduplication_methods: list[DedupMethod] = Field(
-        default_factory=lambda: list[DedupMethod](["id", "title", "link"])
-    )
+    deduplication_methods: list[DedupMethod] = Field(default_factory=lambda: list[DedupMethod](["id", "title", "link"]))
     ai_summary: AISummaryConfig = Field(default_factory=AISummaryConfig)
     arxiv: ArxivConfig = Field(default_factory=ArxivConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
@@ -295,9 +293,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ConfigError(
-            f"{config_path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
-        ) from None
+        raise ConfigError(f"{config_path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
     return config_from_dict(data, base_dir=config_path.resolve().parent, source=str(config_path))
 
 

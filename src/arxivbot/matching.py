@@ -205,8 +205,13 @@ class KeywordMatcher:
         in_title = self._term_ids(in_title_present)
         if self._always or not self._trigger_forms.isdisjoint(present):
             self._check_patterns(
-                title, abstract, present=present, present_in_title=in_title_present, as_bytes=as_bytes,
-                found=found, in_title=in_title,
+                title,
+                abstract,
+                present=present,
+                present_in_title=in_title_present,
+                as_bytes=as_bytes,
+                found=found,
+                in_title=in_title,
             )
         excluded = not self._excluding.isdisjoint(found)
         if self._excluding:
@@ -256,7 +261,8 @@ def _distinct_keywords(keywords: tuple[str, ...]) -> tuple[str, ...]:
         if key in first:
             logger.warning(
                 'keyword "%s" is listed again as "%s"; word matching ignores case, so it counts once',
-                first[key], keyword,
+                first[key],
+                keyword,
             )
             continue
         first[key] = keyword
@@ -281,7 +287,9 @@ def _log_overlaps(keywords: tuple[str, ...]) -> None:
             if form in singles:
                 logger.info(
                     'keyword "%s" also matches keyword "%s"; a paper mentioning "%s" scores for both',
-                    keyword, singles[form], form,
+                    keyword,
+                    singles[form],
+                    form,
                 )
 
 

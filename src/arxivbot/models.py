@@ -12,9 +12,7 @@ from datetime import date, datetime
 
 # New-style ids (2512.20276, 0704.0001) and old-style ids (astro-ph/0601001, math.GT/0309136),
 # each optionally followed by a version suffix.
-_ARXIV_ID = re.compile(
-    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$"
-)
+_ARXIV_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
 
 
 def split_arxiv_id(text: str) -> tuple[str, int]:
@@ -80,18 +78,60 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """What one scorer said about one paper: its own score (before weighting) and why, in a few words.
+
+    Scorers (``rank``) produce these; the store keeps them as they are; every output shows ``text``.
+    """
+
+    scorer: str  # which scorer: "keywords", "library", "llm", ...
+    score: float  # the scorer's own score, before the combiner's weight
+    text: str = ""  # short and human-readable: "keywords: LLM, RL", "like: <a library title>"
+    terms: tuple[str, ...] = ()  # the words that drove the score (keyword hits, top terms)
+    title_terms: tuple[str, ...] = ()  # the subset of ``terms`` found in the title
+
+
+KEYWORD_SCORER = "keywords"
+
+
+def keyword_reason(score: float, matched: tuple[str, ...], in_title: tuple[str, ...]) -> Reason:
+    """The keyword scorer's reason: ``keywords: LLM, RL`` (empty text when nothing matched)."""
+    text = "keywords: " + ", ".join(matched) if matched else ""
+    return Reason(KEYWORD_SCORER, score, text, tuple(matched), tuple(in_title))
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredPaper:
-    """An announcement that passed selection, with its transparent score."""
+    """An announcement that passed selection, with its combined score and each scorer's reason."""
 
     announcement: Announcement
-    score: float
+    score: float  # the combined score the ranking is sorted by
     category: str  # displayed category: the paper's first category among the configured ones
-    matched_keywords: tuple[str, ...] = ()  # keywords found in title + abstract
-    title_keywords: tuple[str, ...] = ()  # the subset also found in the title
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def paper(self) -> Paper:
         return self.announcement.paper
+
+    @property
+    def reason(self) -> str:
+        """Every scorer's reason in one line: ``keywords: LLM, RL; like: Attention Is All You Need``."""
+        return "; ".join(r.text for r in self.reasons if r.text)
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """One number per scorer that ran (its own score, before weighting)."""
+        return {r.scorer: r.score for r in self.reasons}
+
+    @property
+    def matched_keywords(self) -> tuple[str, ...]:
+        """The configured keywords found in title + abstract (the keyword scorer's terms)."""
+        return next((r.terms for r in self.reasons if r.scorer == KEYWORD_SCORER), ())
+
+    @property
+    def title_keywords(self) -> tuple[str, ...]:
+        """The subset of :attr:`matched_keywords` also found in the title."""
+        return next((r.title_terms for r in self.reasons if r.scorer == KEYWORD_SCORER), ())
 
 
 @dataclass(frozen=True, slots=True)

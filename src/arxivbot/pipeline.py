@@ -63,16 +63,32 @@ def run_cycle(
         preview = preview_cycle(config, day=day, http=http)
         now = utc_now()
         return RunReport(
-            run_id=None, status="dry-run", day=preview.day, started_at=now, finished_at=now,
-            fetched=preview.announced, selected=len(preview.ranking),
+            run_id=None,
+            status="dry-run",
+            day=preview.day,
+            started_at=now,
+            finished_at=now,
+            fetched=preview.announced,
+            selected=len(preview.ranking),
         )
     with Store(config.storage.database) as store, _http_client(config, http) as client:
         arxiv = _polite(config, client, sleep)
         run_id = store.start_run("run", day)
         started = utc_now()
         try:
-            report = _cycle(config, store, arxiv, run_id=run_id, started=started, day=day, do_backfill=backfill,
-                            resummarize=resummarize, llm=llm, progress=progress, sleep=sleep or time.sleep)
+            report = _cycle(
+                config,
+                store,
+                arxiv,
+                run_id=run_id,
+                started=started,
+                day=day,
+                do_backfill=backfill,
+                resummarize=resummarize,
+                llm=llm,
+                progress=progress,
+                sleep=sleep or time.sleep,
+            )
         except BaseException as err:
             _record_failure(store, run_id, started, day, err)
             raise
@@ -112,9 +128,19 @@ def run_backfill(
         except BaseException as err:
             _record_failure(store, run_id, started, None, err)
             raise
-        store.finish_run(run_id, RunReport(run_id=run_id, status="ok", day=until, started_at=started,
-                                           finished_at=utc_now(), fetched=result.fetched,
-                                           new_papers=result.new_papers, backfilled=result.fetched))
+        store.finish_run(
+            run_id,
+            RunReport(
+                run_id=run_id,
+                status="ok",
+                day=until,
+                started_at=started,
+                finished_at=utc_now(),
+                fetched=result.fetched,
+                new_papers=result.new_papers,
+                backfilled=result.fetched,
+            ),
+        )
         return result
 
 
@@ -127,8 +153,12 @@ def _record_failure(store: Store, run_id: int, started: datetime, day: date | No
     else:
         message = f"internal error: {type(err).__name__}: {err}"
     try:
-        store.finish_run(run_id, RunReport(run_id=run_id, status="failed", day=day, started_at=started,
-                                           finished_at=utc_now(), message=message))
+        store.finish_run(
+            run_id,
+            RunReport(
+                run_id=run_id, status="failed", day=day, started_at=started, finished_at=utc_now(), message=message
+            ),
+        )
     except Exception:  # the database is the problem: the original error is the one to report
         log.exception("could not record the failed run")
 
@@ -168,31 +198,54 @@ def _cycle(
 
     if fetched == 0 and backfilled == 0:
         log.info("No announcements today (a weekend or an arXiv holiday): outputs left as they were")
-        return RunReport(run_id=run_id, status="empty", day=digest_day, started_at=started, finished_at=utc_now(),
-                         message="no announcements today; outputs left as they were")
+        return RunReport(
+            run_id=run_id,
+            status="empty",
+            day=digest_day,
+            started_at=started,
+            finished_at=utc_now(),
+            message="no announcements today; outputs left as they were",
+        )
 
     window_start = _window_start(store, digest_day, config.days_back)
     candidates = store.announcements_between(window_start, digest_day)
-    ranking = select_papers(candidates, SelectionRules.from_config(config),
-                            exclude_ids=store.digested_before(digest_day))
-    store.save_digest(digest_day, ranking, generated_at=utc_now(), categories=config.categories,
-                      keywords=config.keywords, run_id=run_id, window_start=window_start)
+    ranking = select_papers(
+        candidates, SelectionRules.from_config(config), exclude_ids=store.digested_before(digest_day)
+    )
+    store.save_digest(
+        digest_day,
+        ranking,
+        generated_at=utc_now(),
+        categories=config.categories,
+        keywords=config.keywords,
+        run_id=run_id,
+        window_start=window_start,
+    )
 
-    summaries, summary_warnings = _summarize(config, store, ranking, arxiv, llm=llm, resummarize=resummarize,
-                                             progress=progress, sleep=sleep)
+    summaries, summary_warnings = _summarize(
+        config, store, ranking, arxiv, llm=llm, resummarize=resummarize, progress=progress, sleep=sleep
+    )
     warnings.extend(summary_warnings)
     written = publish_outputs(store, config, day=digest_day)
 
     return RunReport(
-        run_id=run_id, status="ok", day=digest_day, started_at=started, finished_at=utc_now(),
-        fetched=fetched, new_papers=new_papers, selected=len(ranking),
+        run_id=run_id,
+        status="ok",
+        day=digest_day,
+        started_at=started,
+        finished_at=utc_now(),
+        fetched=fetched,
+        new_papers=new_papers,
+        selected=len(ranking),
         summarized=summaries.summarized if summaries else 0,
         summary_failures=summaries.unsummarized if summaries else 0,
         llm_calls=summaries.llm_calls if summaries else 0,
         cache_hits=summaries.cache_hits if summaries else 0,
         prompt_tokens=summaries.prompt_tokens if summaries else 0,
         completion_tokens=summaries.completion_tokens if summaries else 0,
-        backfilled=backfilled, outputs=tuple(str(path) for path in written), warnings=tuple(warnings),
+        backfilled=backfilled,
+        outputs=tuple(str(path) for path in written),
+        warnings=tuple(warnings),
     )
 
 
@@ -263,8 +316,16 @@ def _summarize(
     try:
         # PDFs come from arXiv too: downloading them through the same paced client keeps arXiv's
         # pacing across every request of the run.
-        report = summarize_papers([s.paper for s in ranking], config, store, llm=client, pdf_client=arxiv,
-                                  resummarize=resummarize, progress=progress, sleep=sleep)
+        report = summarize_papers(
+            [s.paper for s in ranking],
+            config,
+            store,
+            llm=client,
+            pdf_client=arxiv,
+            resummarize=resummarize,
+            progress=progress,
+            sleep=sleep,
+        )
     finally:
         if owned is not None:
             owned.close()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from arxivbot.errors import ConfigError
 from arxivbot.matching import MODES, KeywordMatcher
-from arxivbot.models import Announcement, Paper, ScoredPaper, split_arxiv_id
+from arxivbot.models import Announcement, Paper, ScoredPaper, keyword_reason, split_arxiv_id
 
 if TYPE_CHECKING:
     from arxivbot.config import Config
@@ -166,7 +166,14 @@ def select_papers(
     logger.info(
         "selected %d of %d announcements (%d other announce types, %d already in a digest, "
         "%d without keywords, %d excluded, %d below min_score, %d duplicates skipped)",
-        len(ranking), len(announcements), other_type, shown, unmatched, excluded, low, duplicates,
+        len(ranking),
+        len(announcements),
+        other_type,
+        shown,
+        unmatched,
+        excluded,
+        low,
+        duplicates,
     )
     return ranking
 
@@ -199,8 +206,7 @@ def _first_distinct(
                 announcement=announcement,
                 score=-negative_score,
                 category=display_category(paper, rules.categories),
-                matched_keywords=scan.matched,
-                title_keywords=scan.in_title,
+                reasons=(keyword_reason(-negative_score, scan.matched, scan.in_title),),
             )
         )
     return ranking, duplicates

@@ -52,8 +52,7 @@ def init_repository(target: Path, *, force: bool = False, sample: bool = False) 
     existing = [name for name in files if (target / name).exists()]
     if existing and not force:
         raise ConfigError(
-            f"{target}: {', '.join(existing)} already exist; pass --force to overwrite them, "
-            "or choose a new folder"
+            f"{target}: {', '.join(existing)} already exist; pass --force to overwrite them, or choose a new folder"
         )
     written = []
     for name, data in files.items():
@@ -94,14 +93,14 @@ def next_steps(target: Path, *, sample: bool = False) -> str:
         return (
             f"Try it offline now:  arxivbot run --config {target / 'config.json'}\n"
             f"The digest lands in {target / 'README.md'}, the feeds and page in {target / 'public'}.\n"
-            "To follow arXiv for real, delete the \"arxiv\" section from config.json, set \"days_back\" to 7,\n"
+            'To follow arXiv for real, delete the "arxiv" section from config.json, set "days_back" to 7,\n'
             "and turn ai_summary back on; then follow the three steps in README.md."
         )
     return (
         f"Next: follow the three steps in {target / 'README.md'}:\n"
         "  1. push the folder to a new GitHub repository;\n"
         "  2. add your API key as the repository secret DASHSCOPE_API_KEY (or set ai_summary.enabled to false);\n"
-        "  3. in the Actions tab, run \"arXiv Bot Daily Update\"."
+        '  3. in the Actions tab, run "arXiv Bot Daily Update".'
     )
 
 

@@ -116,9 +116,7 @@ def start_scheduler(config: Config, site: PublishedSite, runner: CycleRunner) ->
         misfire_grace_time=3600,
     )
     # A cycle started elsewhere (``arxivbot run`` from cron) changes the database, not this memory.
-    scheduler.add_job(
-        site.refresh_if_changed, IntervalTrigger(seconds=RELOAD_CHECK_SECONDS), id="reload-check"
-    )
+    scheduler.add_job(site.refresh_if_changed, IntervalTrigger(seconds=RELOAD_CHECK_SECONDS), id="reload-check")
     scheduler.start()
     log.info("daily cycle scheduled at %s %s", config.server.schedule, config.server.timezone)
     return scheduler

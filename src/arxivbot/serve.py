@@ -78,9 +78,7 @@ PAGE_SECURITY_POLICY = (
 )
 
 
-def create_app(
-    config: Config, *, run_cycle: Callable[[], object] | None = None, scheduler: bool = True
-) -> Starlette:
+def create_app(config: Config, *, run_cycle: Callable[[], object] | None = None, scheduler: bool = True) -> Starlette:
     """The ASGI app. ``scheduler=False`` runs no daily and no start-up cycle (tests, external cron)."""
     Store(config.storage.database).close()  # create and migrate the database once; then only read it
     site = PublishedSite(config)
@@ -107,9 +105,7 @@ def create_app(
         return JSONResponse(state.health(), headers={"Cache-Control": "no-store"})
 
     async def effective_config(request: Request) -> Response:
-        return Response(
-            config_body, media_type="application/json", headers={"Cache-Control": "no-store"}
-        )
+        return Response(config_body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     async def update(request: Request) -> Response:
         refusal = _refuse_update(request, config)
@@ -347,8 +343,10 @@ def _refuse_update(request: Request, config: Config) -> Response | None:
     expected = os.environ.get(env_name, "") if env_name else ""
     if not expected:
         return _json(
-            {"error": "refresh is disabled: set server.update_token_env to the name of an "
-             "environment variable that holds a token"},
+            {
+                "error": "refresh is disabled: set server.update_token_env to the name of an "
+                "environment variable that holds a token"
+            },
             403,
         )
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -30,6 +30,7 @@ from arxivbot.models import (
     RunReport,
     ScoredPaper,
     Summary,
+    keyword_reason,
 )
 
 _WAL_ATTEMPTS = 50  # about 25 s in all, like the busy timeout
@@ -149,9 +150,7 @@ class Store:
         self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
+        self._db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         applied = {row[0] for row in self._db.execute("SELECT name FROM _migrations")}
         for name, sql in MIGRATIONS:
             if name in applied:
@@ -183,10 +182,7 @@ class Store:
             _upsert_papers(db, [a.paper for a in rows], now)
             db.executemany(
                 "INSERT OR IGNORE INTO announcements VALUES (?,?,?,?,?)",
-                [
-                    (a.paper.arxiv_id, a.announced.isoformat(), a.announce_type, a.paper.version, a.source)
-                    for a in rows
-                ],
+                [(a.paper.arxiv_id, a.announced.isoformat(), a.announce_type, a.paper.version, a.source) for a in rows],
             )
         return len({a.paper.arxiv_id for a in rows} - known)
 
@@ -252,9 +248,7 @@ class Store:
 
     def digested_before(self, day: date) -> set[str]:
         """Ids of papers already listed in an earlier day's digest: never shown as new again."""
-        rows = self._db.execute(
-            "SELECT DISTINCT arxiv_id FROM digest_entries WHERE day < ?", (day.isoformat(),)
-        )
+        rows = self._db.execute("SELECT DISTINCT arxiv_id FROM digest_entries WHERE day < ?", (day.isoformat(),))
         return {row[0] for row in rows}
 
     # --- conditional GET --------------------------------------------------------------------------
@@ -453,8 +447,7 @@ class Store:
         for row in rows:
             if row["arxiv_id"] in seen:
                 continue
-            if category is not None and category not in json.loads(row["categories"]) \
-                    and row["category"] != category:
+            if category is not None and category not in json.loads(row["categories"]) and row["category"] != category:
                 continue
             seen.add(row["arxiv_id"])
             picked.append(row)
@@ -472,9 +465,7 @@ class Store:
 
     # --- summaries (the cache that saves money) -------------------------------------------------------
 
-    def get_summary(
-        self, arxiv_id: str, version: int, model: str, prompt_hash: str, input_mode: str
-    ) -> Summary | None:
+    def get_summary(self, arxiv_id: str, version: int, model: str, prompt_hash: str, input_mode: str) -> Summary | None:
         row = self._db.execute(
             """SELECT * FROM summaries WHERE arxiv_id=? AND version=? AND model=? AND prompt_hash=?
                AND input_mode=?""",
@@ -594,8 +585,9 @@ def _scored(row: sqlite3.Row) -> ScoredPaper:
         ),
         score=row["score"],
         category=row["category"],
-        matched_keywords=tuple(json.loads(row["matched"])),
-        title_keywords=tuple(json.loads(row["title_matched"])),
+        reasons=(
+            keyword_reason(row["score"], tuple(json.loads(row["matched"])), tuple(json.loads(row["title_matched"]))),
+        ),
     )
 
 

@@ -80,7 +80,9 @@ def test_current_capture_exact_fields(shared_fixture: Fixture) -> None:
     assert first.categories == ("cs.CL", "cs.LG") and first.primary_category == "cs.CL"
     assert first.published == datetime(2026, 9, 23, 17, 59, 8, tzinfo=UTC)
     assert first.updated == first.published
-    assert first.comment == "Published in the proceedings of CLEF 2026. Code: https://github.com/petekirby/contrastive-av"
+    assert (
+        first.comment == "Published in the proceedings of CLEF 2026. Code: https://github.com/petekirby/contrastive-av"
+    )
     assert first.journal_ref == (
         "Experimental IR Meets Multilinguality, Multimodality, and Interaction (CLEF 2026), "
         "LNCS 17087, pp. 92-102, Springer (2027)"
@@ -102,8 +104,10 @@ def test_paragraph_breaks_and_latex_survive_as_one_line(shared_fixture: Fixture)
     paper = next(p for p in page.papers if p.arxiv_id == "2607.28576")
     assert "best of several attempts, or debate with copies of itself" in paper.abstract
     # "\n  " between paragraphs becomes one space, as the RSS reader does it.
-    assert "budgets are comparable, but gave point estimates with no confidence intervals or significance tests. " \
-           "We rerun that comparison as a designed experiment" in paper.abstract
+    assert (
+        "budgets are comparable, but gave point estimates with no confidence intervals or significance tests. "
+        "We rerun that comparison as a designed experiment" in paper.abstract
+    )
     latex = parse_api_page(
         shared_fixture("api2025_search_cat-cs.LG-OR-cat-cs.AI_2026-04-30_20entries.xml").read_bytes()
     )
@@ -178,7 +182,9 @@ def test_error_entry_is_a_format_error_not_a_paper(shared_fixture: Fixture) -> N
 def test_three_page_fixture_headers_and_fields(own_fixture: Fixture) -> None:
     pages = [parse_api_page(own_fixture(f"api_window_page{n}of3.xml").read_bytes()) for n in (1, 2, 3)]
     assert [(p.total_results, p.start_index, p.items_per_page, len(p.papers)) for p in pages] == [
-        (6, 0, 2, 2), (6, 2, 2, 2), (6, 4, 2, 2),
+        (6, 0, 2, 2),
+        (6, 2, 2, 2),
+        (6, 4, 2, 2),
     ]
     first = pages[0].papers[0]
     assert first.abstract == (
@@ -192,7 +198,9 @@ def test_three_page_fixture_headers_and_fields(own_fixture: Fixture) -> None:
     icml = pages[1].papers[1]
     assert icml.authors == ("Priya Raman", "Lukas Becker", "Mei Chen")
     assert (icml.comment, icml.journal_ref, icml.doi) == (
-        "Accepted at ICML 2026", "Proceedings of ICML 2026, PMLR 300:1-18", "10.48550/icml.2026.25003",
+        "Accepted at ICML 2026",
+        "Proceedings of ICML 2026, PMLR 300:1-18",
+        "10.48550/icml.2026.25003",
     )
 
 
@@ -302,10 +310,16 @@ def test_fetch_window_pages_to_total_results(
 ) -> None:
     local_server.route("/api/query", *_pages(own_fixture), Scripted(500, b"asked past totalResults"))
     seen_pages = []
-    papers = list(fetch_window(polite, f"{local_server.url}/api/query", ["cs.AI", "cs.LG"], *WINDOW, 2,
-                               on_page=seen_pages.append))
+    papers = list(
+        fetch_window(polite, f"{local_server.url}/api/query", ["cs.AI", "cs.LG"], *WINDOW, 2, on_page=seen_pages.append)
+    )
     assert [p.arxiv_id for p in papers] == [
-        "2604.24101", "2604.24188", "2604.24950", "2604.25003", "2604.26990", "2604.27015",
+        "2604.24101",
+        "2604.24188",
+        "2604.24950",
+        "2604.25003",
+        "2604.26990",
+        "2604.27015",
     ]
     requests = local_server.requests_to("/api/query")
     assert [r.query["start"] for r in requests] == [["0"], ["2"], ["4"]]

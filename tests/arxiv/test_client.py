@@ -51,9 +51,9 @@ def polite(fake_time: FakeTime) -> Iterator[Callable[..., tuple[PoliteClient, Sc
     """Build a PoliteClient over a scripted transport; closes the httpx clients afterwards."""
     clients: list[httpx.Client] = []
 
-    def build(*answers: httpx.Response | Exception, takes: float = 0.0, **options: Any) -> tuple[
-        PoliteClient, ScriptedArxiv
-    ]:
+    def build(
+        *answers: httpx.Response | Exception, takes: float = 0.0, **options: Any
+    ) -> tuple[PoliteClient, ScriptedArxiv]:
         script = ScriptedArxiv(fake_time, *answers, takes=takes)
         http = httpx.Client(transport=httpx.MockTransport(script))
         clients.append(http)
@@ -76,8 +76,9 @@ def status(code: int, **headers: str) -> httpx.Response:
 # --- pacing ----------------------------------------------------------------------------------------
 
 
-def test_min_interval_is_kept_between_request_starts(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                                     fake_time: FakeTime) -> None:
+def test_min_interval_is_kept_between_request_starts(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, script = polite(ok(), takes=0.5, min_interval=3.0)
 
     for _ in range(3):
@@ -87,8 +88,9 @@ def test_min_interval_is_kept_between_request_starts(polite: Callable[..., tuple
     assert fake_time.sleeps == [2.5, 2.5]  # the 0.5 s each request took counts towards the interval
 
 
-def test_no_wait_when_enough_time_has_passed(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                             fake_time: FakeTime) -> None:
+def test_no_wait_when_enough_time_has_passed(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, _ = polite(ok(), min_interval=3.0)
 
     client.get(URL)
@@ -98,8 +100,9 @@ def test_no_wait_when_enough_time_has_passed(polite: Callable[..., tuple[PoliteC
     assert fake_time.sleeps == []
 
 
-def test_pacing_also_holds_between_retries(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                           fake_time: FakeTime) -> None:
+def test_pacing_also_holds_between_retries(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, script = polite(status(503), ok(), takes=0.5, min_interval=3.0, backoff_base=1.0)
 
     client.get(URL)
@@ -111,8 +114,9 @@ def test_pacing_also_holds_between_retries(polite: Callable[..., tuple[PoliteCli
 # --- retries and backoff ---------------------------------------------------------------------------
 
 
-def test_backoff_doubles_and_attempts_are_bounded(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                                  fake_time: FakeTime) -> None:
+def test_backoff_doubles_and_attempts_are_bounded(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, script = polite(status(503), max_retries=4, backoff_base=1.0, max_backoff=1000.0)
 
     with pytest.raises(FetchError, match=r"^https://export\.arxiv\.org/api/query: HTTP 503 after 5 attempt") as caught:
@@ -126,8 +130,9 @@ def test_backoff_doubles_and_attempts_are_bounded(polite: Callable[..., tuple[Po
         assert base <= delay <= base * 1.1
 
 
-def test_backoff_is_capped_by_max_backoff(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                          fake_time: FakeTime) -> None:
+def test_backoff_is_capped_by_max_backoff(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, _ = polite(status(502), max_retries=3, backoff_base=10.0, max_backoff=15.0)
 
     with pytest.raises(FetchError):
@@ -137,8 +142,9 @@ def test_backoff_is_capped_by_max_backoff(polite: Callable[..., tuple[PoliteClie
     assert fake_time.sleeps[1:] == [15.0, 15.0]
 
 
-def test_zero_retries_means_one_attempt(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                        fake_time: FakeTime) -> None:
+def test_zero_retries_means_one_attempt(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, script = polite(status(503), max_retries=0)
 
     with pytest.raises(FetchError) as caught:
@@ -158,8 +164,9 @@ def test_rate_limits_and_every_server_error_are_retried(
 
 
 @pytest.mark.parametrize("code", [400, 401, 403, 404, 410])
-def test_client_errors_fail_at_once(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                    fake_time: FakeTime, code: int) -> None:
+def test_client_errors_fail_at_once(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime, code: int
+) -> None:
     client, script = polite(status(code), ok())
 
     with pytest.raises(FetchError, match=rf"HTTP {code} after 1 attempt") as caught:
@@ -187,8 +194,9 @@ def test_not_modified_is_an_answer_not_an_error(polite: Callable[..., tuple[Poli
     assert client.get(URL, headers={"If-None-Match": '"x"'}).status_code == 304
 
 
-def test_connection_errors_are_retried(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                       fake_time: FakeTime, caplog: pytest.LogCaptureFixture) -> None:
+def test_connection_errors_are_retried(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
     client, script = polite(httpx.ConnectError("refused"), httpx.ReadError("reset"), ok(b"finally"))
 
     with caplog.at_level(logging.WARNING, logger="arxivbot.arxiv.client"):
@@ -221,8 +229,13 @@ def test_timeouts_exhaust_into_a_fetch_error(polite: Callable[..., tuple[PoliteC
         ("600", 120.0, 120.0),  # longer than max_backoff: capped
     ],
 )
-def test_retry_after_seconds(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime,
-                             header: str, expected_low: float, expected_high: float) -> None:
+def test_retry_after_seconds(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
+    fake_time: FakeTime,
+    header: str,
+    expected_low: float,
+    expected_high: float,
+) -> None:
     client, _ = polite(status(503, Retry_After=header), ok(), backoff_base=1.0, max_backoff=120.0)
 
     client.get(URL)
@@ -231,8 +244,9 @@ def test_retry_after_seconds(polite: Callable[..., tuple[PoliteClient, ScriptedA
     assert expected_low <= delay <= expected_high
 
 
-def test_retry_after_as_http_date(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                  fake_time: FakeTime) -> None:
+def test_retry_after_as_http_date(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=45), usegmt=True)
     client, _ = polite(status(429, Retry_After=when), ok(), backoff_base=1.0)
 
@@ -252,8 +266,9 @@ def test_retry_after_date_in_the_past_falls_back_to_backoff(
     assert 2.0 <= fake_time.sleeps[0] <= 2.2
 
 
-def test_pause_uses_the_injected_sleep(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]],
-                                       fake_time: FakeTime) -> None:
+def test_pause_uses_the_injected_sleep(
+    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
+) -> None:
     client, _ = polite(ok())
 
     client.pause(3.5)

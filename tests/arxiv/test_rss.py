@@ -97,7 +97,11 @@ def test_real_capture_author_without_first_name_is_kept_whole(shared_fixture: Fi
     listing = parse_file(shared_fixture("rss2024_cs.CL_2026-04-27_trimmed-3items.xml"))
 
     assert listing.announcements[0].paper.authors == (
-        "Anamta Khan", "Ratna Kandala", "Deepti", "Sheza Munir", "Joyojeet Pal",
+        "Anamta Khan",
+        "Ratna Kandala",
+        "Deepti",
+        "Sheza Munir",
+        "Joyojeet Pal",
     )
 
 
@@ -122,7 +126,9 @@ def test_real_atom_flavour_of_the_daily_feed_is_read_too(shared_fixture: Finder)
 
     assert listing.announced == date(2026, 9, 25)
     assert [(a.paper.versioned_id, a.announce_type) for a in listing.announcements] == [
-        ("2609.28553v1", "new"), ("2402.10149v3", "cross"), ("2401.08875v3", "replace"),
+        ("2609.28553v1", "new"),
+        ("2402.10149v3", "cross"),
+        ("2401.08875v3", "replace"),
     ]
     first = listing.announcements[0].paper
     assert first.doi == "10.1109/MAPR72750.2026.11685822"
@@ -170,7 +176,10 @@ def test_five_item_day_fields_exactly(own_fixture: Finder) -> None:
     assert moe.title == "Sparse Mixture-of-Experts Inference for LLM Serving at Scale"
     # Commas inside an affiliation do not split the author; the blank first name does not leave a space.
     assert moe.authors == (
-        "Ada Lovelace", "Alan M. Turing", "Deepti", "Grace Hopper (Yale University, Dept. of Mathematics)",
+        "Ada Lovelace",
+        "Alan M. Turing",
+        "Deepti",
+        "Grace Hopper (Yale University, Dept. of Mathematics)",
     )
     assert moe.abstract == (
         "Serving large language models (LLMs) with sparse mixture-of-experts layers is bound by memory "
@@ -394,10 +403,18 @@ def test_fetch_sends_our_user_agent_and_remembers_validators(
     local_server: LocalServer, arxiv: PoliteClient, own_fixture: Finder
 ) -> None:
     body = own_fixture(FIVE_ITEMS).read_bytes()
-    local_server.route("/rss/cs.AI+cs.LG", Scripted(200, body, {
-        "Content-Type": "application/rss+xml", "ETag": '"day-2026-05-05"',
-        "Last-Modified": "Tue, 05 May 2026 04:00:02 GMT",
-    }))
+    local_server.route(
+        "/rss/cs.AI+cs.LG",
+        Scripted(
+            200,
+            body,
+            {
+                "Content-Type": "application/rss+xml",
+                "ETag": '"day-2026-05-05"',
+                "Last-Modified": "Tue, 05 May 2026 04:00:02 GMT",
+            },
+        ),
+    )
 
     fetched = fetch_daily_feed(arxiv, feed_url(local_server))
 
@@ -429,7 +446,9 @@ def test_503_with_retry_after_is_retried_after_that_long(
 ) -> None:
     body = own_fixture(FIVE_ITEMS).read_bytes()
     local_server.route(
-        "/rss/cs.AI+cs.LG", Scripted(503, b"busy", {"Retry-After": "7"}), Scripted(200, body),
+        "/rss/cs.AI+cs.LG",
+        Scripted(503, b"busy", {"Retry-After": "7"}),
+        Scripted(200, body),
     )
 
     fetched = fetch_daily_feed(arxiv, feed_url(local_server))

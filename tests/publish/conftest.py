@@ -21,12 +21,18 @@ def config(tmp_path: Path) -> Config:
             store,
             DAY2,
             [
-                make_paper("2512.20276", title="ActionFlow: A Pipelined Action Acceleration",
-                           authors=("Yuntao Dai", "Hang Gu"), categories=("cs.AI", "cs.RO")),
+                make_paper(
+                    "2512.20276",
+                    title="ActionFlow: A Pipelined Action Acceleration",
+                    authors=("Yuntao Dai", "Hang Gu"),
+                    categories=("cs.AI", "cs.RO"),
+                ),
                 make_paper("2512.00666", title=EVIL_TITLE, categories=("cs.LG",)),
                 make_paper("2512.00003", categories=("cs.CL",)),
             ],
-            summaries={"2512.20276": "## Main contributions\n\n| a | b |\n|---|---|\n| 1 | 2 |",
-                       "2512.00666": EVIL_SUMMARY},
+            summaries={
+                "2512.20276": "## Main contributions\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+                "2512.00666": EVIL_SUMMARY,
+            },
         )
     return config

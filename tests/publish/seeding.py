@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivbot.config import Config, config_from_dict
-from arxivbot.models import Announcement, Paper, ScoredPaper, Summary
+from arxivbot.models import Announcement, Paper, ScoredPaper, Summary, keyword_reason
 from arxivbot.store import Store
 
 # The two days of the seeded site (tests/publish/conftest.py), and the files its site has.
@@ -20,9 +20,16 @@ DAY1 = date(2025, 12, 22)
 DAY2 = date(2025, 12, 23)
 NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
 SITE_FILES = {
-    "index.html", "papers.json", "rss.xml", "atom.xml",
-    "rss/cs.AI.xml", "rss/cs.CL.xml", "rss/cs.LG.xml",
-    "atom/cs.AI.xml", "atom/cs.CL.xml", "atom/cs.LG.xml",
+    "index.html",
+    "papers.json",
+    "rss.xml",
+    "atom.xml",
+    "rss/cs.AI.xml",
+    "rss/cs.CL.xml",
+    "rss/cs.LG.xml",
+    "atom/cs.AI.xml",
+    "atom/cs.CL.xml",
+    "atom/cs.LG.xml",
 }
 
 EVIL_TITLE = "<script>alert(1)</script> & ](javascript:alert(1)) Attention"
@@ -83,7 +90,7 @@ def seed_day(
             announcement=a,
             score=float(len(papers) - rank) + 0.5,
             category=next((c for c in a.paper.categories if c in categories), a.paper.categories[0]),
-            matched_keywords=("LLM",),
+            reasons=(keyword_reason(float(len(papers) - rank) + 0.5, ("LLM",), ()),),
         )
         for rank, a in enumerate(announcements)
     ]

@@ -21,8 +21,12 @@ from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_pa
 
 DAY1 = date(2025, 12, 22)
 DAY2 = date(2025, 12, 23)
-NS = {"atom": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
-      "arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "arxiv": ARXIV_NS,
+    "arxivbot": ARXIVBOT_NS,
+}
 
 
 def noon(day: date) -> datetime:
@@ -143,9 +147,7 @@ def test_history_keeps_day_one_after_day_two_newest_first(config: Config) -> Non
     after_day2 = feedparser.parse(feeds_at(config, DAY2)["rss.xml"])
 
     assert [e.id for e in after_day2.entries] == ["2512.00005", "2512.00002", "2512.00001"]
-    assert [e.published_parsed[:3] for e in after_day2.entries] == [
-        (2025, 12, 23), (2025, 12, 23), (2025, 12, 22)
-    ]
+    assert [e.published_parsed[:3] for e in after_day2.entries] == [(2025, 12, 23), (2025, 12, 23), (2025, 12, 22)]
 
 
 def test_max_items_and_max_days_bound_the_history(tmp_path: Path) -> None:
@@ -200,8 +202,7 @@ def test_untrusted_title_and_summary_stay_inert(config: Config) -> None:
     assert atom.findtext("atom:entry/atom:title", namespaces=NS) == EVIL_TITLE
     assert atom.find("atom:entry/atom:title", NS).get("type") in (None, "text")
 
-    for content in (rss.findtext("channel/item/description"),
-                    atom.findtext("atom:entry/atom:content", namespaces=NS)):
+    for content in (rss.findtext("channel/item/description"), atom.findtext("atom:entry/atom:content", namespaces=NS)):
         document = lxml.html.fromstring(f"<div>{content}</div>")
         assert document.xpath("//script") == []
         assert document.xpath("//img") == []
@@ -223,8 +224,9 @@ def test_untrusted_title_and_summary_stay_inert(config: Config) -> None:
 
 def test_control_characters_from_arxiv_do_not_break_the_xml(config: Config) -> None:
     with Store(config.storage.database) as store:
-        seed_day(store, DAY1, [make_paper("2512.00007", title="Form\x0cfeed \x00title",
-                                          abstract="bell\x07 and \x1b escape")])
+        seed_day(
+            store, DAY1, [make_paper("2512.00007", title="Form\x0cfeed \x00title", abstract="bell\x07 and \x1b escape")]
+        )
     feeds = feeds_at(config, DAY1)
 
     for name in ("rss.xml", "atom.xml"):
@@ -272,9 +274,11 @@ def test_newsboat_reads_the_feeds(two_days: Config, tmp_path: Path) -> None:
     cache = folder / "cache.db"
 
     result = subprocess.run(
-        ["newsboat", "-u", str(folder / "urls"), "-c", str(cache), "-C", "/dev/null",
-         "-x", "reload", "print-unread"],
-        capture_output=True, text=True, timeout=60, check=False,
+        ["newsboat", "-u", str(folder / "urls"), "-c", str(cache), "-C", "/dev/null", "-x", "reload", "print-unread"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

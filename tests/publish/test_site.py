@@ -30,11 +30,14 @@ def test_page_lists_the_latest_digest_with_scores_authors_and_abstracts(config: 
     page = page_of(config)
 
     titles = [a.text_content() for a in page.xpath('.//article[@class="paper"]//h2//a')]
-    assert titles == ["ActionFlow: A Pipelined Action Acceleration", EVIL_TITLE,
-                      "Sparse LLM Inference at Scale, part 2512.00003"]
+    assert titles == [
+        "ActionFlow: A Pipelined Action Acceleration",
+        EVIL_TITLE,
+        "Sparse LLM Inference at Scale, part 2512.00003",
+    ]
     first = page.xpath('.//article[@class="paper"]')[0]
     assert first.get("id") == "arxiv-2512.20276"
-    assert first.xpath('.//h2//a')[0].get("href") == "https://arxiv.org/abs/2512.20276"
+    assert first.xpath(".//h2//a")[0].get("href") == "https://arxiv.org/abs/2512.20276"
     assert first.xpath('.//*[@class="authors"]')[0].text_content() == "Yuntao Dai, Hang Gu"
     assert first.xpath('.//*[@class="score"]')[0].text_content() == "Score 3.5"
     assert "We study LLM inference for paper 2512.20276" in first.xpath('.//*[@class="abstract"]')[0].text_content()
@@ -45,11 +48,11 @@ def test_page_lists_the_latest_digest_with_scores_authors_and_abstracts(config: 
 def test_summaries_are_collapsible_details_only_where_present(config: Config) -> None:
     articles = page_of(config).xpath('.//article[@class="paper"]')
 
-    details = [a.xpath('.//details') for a in articles]
+    details = [a.xpath(".//details") for a in articles]
     assert [len(d) for d in details] == [1, 1, 0]
     first = details[0][0]
     assert first.get("open") is None  # collapsed until clicked, no JavaScript involved
-    assert first.xpath('.//summary')[0].text_content() == "🤖 AI summary (by qwen-long)"
+    assert first.xpath(".//summary")[0].text_content() == "🤖 AI summary (by qwen-long)"
     assert first.xpath('.//*[@class="summary-body"]//h2')[0].text_content() == "Main contributions"
     assert [td.text_content() for td in first.xpath('.//*[@class="summary-body"]//td')] == ["1", "2"]
 
@@ -72,7 +75,7 @@ def test_untrusted_text_is_inert_on_the_page(config: Config) -> None:
     page = page_of(config)
 
     evil = page.xpath('.//article[@class="paper"]')[1]
-    assert evil.xpath('.//h2//a')[0].text_content() == EVIL_TITLE
+    assert evil.xpath(".//h2//a")[0].text_content() == EVIL_TITLE
     assert page.xpath("//script | //img | //*[@onerror]") == []
     assert not [a for a in page.xpath("//a") if a.get("href", "").lower().startswith("javascript")]
     body = evil.xpath('.//*[@class="summary-body"]')[0].text_content()

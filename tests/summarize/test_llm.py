@@ -98,8 +98,9 @@ def test_a_failed_delete_is_a_warning_not_a_failure(harness: Harness, caplog: py
     report = harness.run([paper], harness.config(input="pdf-upload"))
 
     assert paper.arxiv_id in report.summaries
-    assert any("could not delete uploaded file" in r.getMessage() and r.levelno == logging.WARNING
-               for r in caplog.records)
+    assert any(
+        "could not delete uploaded file" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records
+    )
 
 
 def test_pdfs_are_cached_and_never_downloaded_twice(harness: Harness) -> None:
@@ -315,9 +316,7 @@ def test_resummarize_ignores_the_cache_and_overwrites(harness: Harness) -> None:
 # --- cost -----------------------------------------------------------------------------------------------
 
 
-def test_tokens_are_counted_and_the_budget_stops_new_papers(
-    harness: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_tokens_are_counted_and_the_budget_stops_new_papers(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     harness.llm_server.chat(Reply(prompt_tokens=120, completion_tokens=30))
     papers = [make_paper(n) for n in range(60, 65)]
     report = harness.run(papers, harness.config(max_workers=1, max_tokens_per_run=300))
@@ -379,9 +378,7 @@ def test_a_rejected_key_stops_summarizing_with_one_message(
     assert wrong not in repr(report) and wrong not in " ".join(report.warnings())
 
 
-def test_the_key_is_never_in_logs_reports_or_the_database(
-    harness: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_key_is_never_in_logs_reports_or_the_database(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     echo = f'{{"error": {{"message": "bad request for key {KEY}"}}}}'.encode()
     harness.llm_server.chat(Reply(), Reply(500), Reply(400, raw=echo), Reply())

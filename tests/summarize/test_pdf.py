@@ -62,7 +62,12 @@ def test_a_failed_download_is_a_summary_error_after_the_clients_retries(
 
 def test_old_style_ids_and_local_folders(client: PoliteClient, tmp_path: Path) -> None:
     paper = Paper(
-        arxiv_id="hep-th/9901001", version=2, title="Old", authors=(), abstract="", categories=("hep-th",),
+        arxiv_id="hep-th/9901001",
+        version=2,
+        title="Old",
+        authors=(),
+        abstract="",
+        categories=("hep-th",),
         link="https://arxiv.org/abs/hep-th/9901001",
     )
     source = tmp_path / "mirror" / "hep-th"

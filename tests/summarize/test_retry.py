@@ -42,8 +42,10 @@ def test_retry_after_as_an_http_date() -> None:
     assert 28 <= delay <= 30
 
 
-@pytest.mark.parametrize(("status", "retried"), [(429, True), (500, True), (503, True), (408, True),
-                                                  (400, False), (401, False), (404, False), (413, False)])
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(429, True), (500, True), (503, True), (408, True), (400, False), (401, False), (404, False), (413, False)],
+)
 def test_which_statuses_are_retried(status: int, retried: bool) -> None:
     assert is_retryable(status_error(status)) is retried
 

@@ -180,8 +180,7 @@ def _header_number(elem: etree._Element) -> int:
         return int(text)
     except ValueError:
         raise FeedFormatError(
-            f"the arXiv API answer has a non-numeric {etree.QName(elem).localname}: {text[:40]!r}"
-            + _NOT_AN_ANSWER_FIX
+            f"the arXiv API answer has a non-numeric {etree.QName(elem).localname}: {text[:40]!r}" + _NOT_AN_ANSWER_FIX
         ) from None
 
 
@@ -348,7 +347,10 @@ def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, pag
         delay = max(client.min_interval, client.backoff_base) * 2 ** (attempt - 1)
         log.warning(
             "arXiv API: empty page at start=%d of %d results; asking again in %.0f s (attempt %d)",
-            offset, page.total_results, delay, attempt,
+            offset,
+            page.total_results,
+            delay,
+            attempt,
         )
         client.pause(delay)
 

@@ -107,8 +107,11 @@ class PoliteClient:
                 busy = response.status_code in retry_statuses
                 raise FetchError(
                     f"{url}: HTTP {response.status_code} after {attempt} attempt(s)"
-                    + ("; arXiv is busy or down, try again later" if busy else
-                       "; check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories"),
+                    + (
+                        "; arXiv is busy or down, try again later"
+                        if busy
+                        else "; check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories"
+                    ),
                     url=url,
                     status=response.status_code,
                     attempts=attempt,
@@ -118,7 +121,11 @@ class PoliteClient:
             delay = min(delay, self.max_backoff)
             log.warning(
                 "%s: HTTP %d; retrying in %.1f s (attempt %d of %d)",
-                url, response.status_code, delay, attempt, attempts,
+                url,
+                response.status_code,
+                delay,
+                attempt,
+                attempts,
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -167,7 +167,11 @@ def _parse_xml(body: bytes, source: str) -> etree._Element:
         raise _format_error(source, f"not an RSS feed (not XML; it starts with {start!r})")
     # No entity expansion, no network, no DTD: the body is untrusted.
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
         # huge_tree stays off: documents of any size parse, and libxml2 keeps its limits on text
         # nodes (10 MB) and depth, which no real feed comes near.
     )
@@ -179,9 +183,7 @@ def _parse_xml(body: bytes, source: str) -> etree._Element:
         last = err.error_log.last_error  # libxml2's own words, without lxml's position suffix
         message = " ".join(str(last.message if last else err.msg).split())
         line, column = (last.line, last.column) if last else (err.lineno, err.offset)
-        raise _format_error(
-            source, f"truncated or malformed XML at line {line}, column {column} ({message})"
-        ) from None
+        raise _format_error(source, f"truncated or malformed XML at line {line}, column {column} ({message})") from None
     if root is None:
         raise _format_error(source, "not an RSS feed (no XML element)")
     return root
@@ -212,8 +214,9 @@ def _parse_rss(root: etree._Element, source: str) -> Listing:
     title = channel.findtext("title") or ""
     if title.startswith("Feed error"):
         reason = " ".join((channel.findtext("description") or "no reason given").split())
-        raise _format_error(source, f"arXiv answered with an error feed: {reason}", "check the categories",
-                            ArxivErrorFeed)
+        raise _format_error(
+            source, f"arXiv answered with an error feed: {reason}", "check the categories", ArxivErrorFeed
+        )
     dates = DateCache()
     announced = dates.day(channel.findtext("pubDate"))
     if announced is None:  # pubDate missing: the build time, a few hours after midnight Eastern
@@ -226,10 +229,12 @@ def _parse_atom(root: etree._Element, source: str) -> Listing:
         for entry in root.iterchildren(f"{_ATOM}entry"):
             if "/api/errors" in (entry.findtext(f"{_ATOM}id") or ""):
                 reason = " ".join((entry.findtext(f"{_ATOM}summary") or "no reason given").split())
-                raise _format_error(source, f"arXiv answered with an error: {reason}", "check the categories",
-                                    ArxivErrorFeed)
-        raise _format_error(source, "an arXiv API answer, not a daily feed", "arxiv.rss_url should be "
-                                    "https://rss.arxiv.org/rss")
+                raise _format_error(
+                    source, f"arXiv answered with an error: {reason}", "check the categories", ArxivErrorFeed
+                )
+        raise _format_error(
+            source, "an arXiv API answer, not a daily feed", "arxiv.rss_url should be https://rss.arxiv.org/rss"
+        )
     dates = DateCache()
     entries = list(root.iterchildren(f"{_ATOM}entry"))
     # Atom has no channel pubDate: the first entry's <published> is the announcement; else the build time.

@@ -80,9 +80,7 @@ def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | N
     for category in (None, *config.categories):
         items = store.feed_items(since, config.feeds.max_items, category)
         for fmt in FEED_FORMATS:
-            feeds[feed_path(fmt, category)] = render_feed(
-                items, config, fmt=fmt, category=category, updated=updated
-            )
+            feeds[feed_path(fmt, category)] = render_feed(items, config, fmt=fmt, category=category, updated=updated)
     log.debug("rendered %d feeds of papers since %s", len(feeds), since)
     return feeds
 
@@ -114,11 +112,7 @@ def item_content_html(item: FeedItem) -> str:
         ("Announced", scored.announcement.announced.isoformat()),
     ]
     parts = [f"<p><strong>Authors:</strong> {escape_html(', '.join(one_line(a) for a in paper.authors))}</p>"]
-    parts.append(
-        "<p>"
-        + " · ".join(f"<strong>{name}:</strong> {escape_html(value)}" for name, value in facts)
-        + "</p>"
-    )
+    parts.append("<p>" + " · ".join(f"<strong>{name}:</strong> {escape_html(value)}" for name, value in facts) + "</p>")
     parts.append(f"<h3>Abstract</h3>\n<p>{escape_html(one_line(paper.abstract))}</p>")
     if item.summary is not None:
         parts.append(f"<h3>AI summary (by {escape_html(item.summary.model)})</h3>")

@@ -172,7 +172,8 @@ def summarize_papers(
     if report.skipped_for_budget:
         log.warning(
             "ai_summary.max_tokens_per_run (%d) reached: %d paper(s) published without an AI summary",
-            ai.max_tokens_per_run, report.skipped_for_budget,
+            ai.max_tokens_per_run,
+            report.skipped_for_budget,
         )
     log.info("%s", report.describe())
     return report
@@ -183,9 +184,10 @@ def _summarize_concurrently(
 ) -> list[Outcome]:
     """Run the papers through ``workers`` threads; store each summary, from this thread, as it arrives."""
     outcomes: list[Outcome] = []
-    with _progress_bar(len(papers), progress) as advance, ThreadPoolExecutor(
-        max_workers=workers, thread_name_prefix="summarize"
-    ) as pool:
+    with (
+        _progress_bar(len(papers), progress) as advance,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="summarize") as pool,
+    ):
         futures = [pool.submit(summarizer.summarize, paper) for paper in papers]
         try:
             for future in as_completed(futures):
@@ -193,8 +195,12 @@ def _summarize_concurrently(
                 if outcome.summary is not None:
                     store.save_summary(outcome.summary)
                 elif outcome.failure is not None:
-                    log.warning("No AI summary for %s (%s): %s", outcome.paper.versioned_id,
-                                _title(outcome.paper), outcome.failure)
+                    log.warning(
+                        "No AI summary for %s (%s): %s",
+                        outcome.paper.versioned_id,
+                        _title(outcome.paper),
+                        outcome.failure,
+                    )
                 elif outcome.auth_error is not None and not any(o.auth_error for o in outcomes):
                     log.warning("%s; the remaining papers are published without an AI summary", outcome.auth_error)
                 outcomes.append(outcome)
@@ -249,8 +255,12 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("Summarizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("Summarizing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task("summaries", total=total)
         yield lambda: bar.advance(task)  # called from the collecting thread only
