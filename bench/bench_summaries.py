@@ -25,7 +25,7 @@ from tests.summarize.pdfs import make_pdf  # noqa: E402
 from arxivbot.config import Config, config_from_dict  # noqa: E402
 from arxivbot.models import Paper  # noqa: E402
 from arxivbot.store import Store  # noqa: E402
-from arxivbot.summarize.llm import SummaryRunReport, make_llm_client, summarize_papers  # noqa: E402
+from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers  # noqa: E402
 
 KEY_ENV = "ARXIVBOT_BENCH_LLM_KEY"
 KEY = "sk-bench-local-only"
@@ -67,7 +67,7 @@ def config(folder: Path, server: LLMServer, workers: int, mode: str) -> Config:
 
 def timed_run(
     folder: Path, server: LLMServer, items: list[Paper], workers: int, mode: str
-) -> tuple[float, SummaryRunReport]:
+) -> tuple[float, SummaryResult]:
     settings = config(folder, server, workers, mode)
     with Store(settings.storage.database) as store, make_llm_client(settings.ai_summary) as llm:
         started = time.perf_counter()
@@ -87,7 +87,7 @@ def main() -> None:
 
     with LLMServer(api_key=KEY) as server, tempfile.TemporaryDirectory() as tmp:
         server.chat(Reply(delay=args.delay))
-        results: dict[str, tuple[float, SummaryRunReport, int]] = {}
+        results: dict[str, tuple[float, SummaryResult, int]] = {}
         for label, workers in (("sequential", 1), ("concurrent", args.workers)):
             folder = Path(tmp) / label
             source = folder / "pdfs-source"

@@ -20,7 +20,7 @@ from arxivbot.arxiv.api import parse_api_page
 from arxivbot.arxiv.client import PoliteClient, make_http_client, make_polite_client
 from arxivbot.arxiv.rss import parse_daily_feed
 from arxivbot.backfill import (
-    BackfillReport,
+    BackfillResult,
     announcement_day,
     backfill,
     catch_up,
@@ -30,7 +30,7 @@ from arxivbot.backfill import (
     submission_window,
 )
 from arxivbot.config import Config, config_from_dict
-from arxivbot.errors import ConfigError, FeedFormatError, FetchError
+from arxivbot.errors import FeedFormatError, FetchError, UsageError
 from arxivbot.models import Announcement, Paper
 from arxivbot.store import Store
 from tests.faketime import FakeTime
@@ -167,7 +167,7 @@ class Api:
     def requests(self) -> list[RecordedRequest]:
         return self.server.requests_to("/api/query")
 
-    def backfill(self, since: date, until: date, *, force: bool = False) -> BackfillReport:
+    def backfill(self, since: date, until: date, *, force: bool = False) -> BackfillResult:
         return backfill(self.config, self.store, self.client, since=since, until=until, now=NOW, force=force)
 
 
@@ -331,7 +331,7 @@ def test_backfill_force_fetches_covered_days_again(api: Api) -> None:
 
 
 def test_backfill_rejects_an_inverted_range(api: Api) -> None:
-    with pytest.raises(ConfigError, match="after --until"):
+    with pytest.raises(UsageError, match="after --until"):
         api.backfill(THU, WED)
 
 

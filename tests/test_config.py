@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from arxivbot.config import config_from_dict
+from arxivbot.errors import ConfigError
 
 
 def test_public_dict_leaves_out_unknown_keys_that_may_hold_secrets(tmp_path: Path) -> None:
@@ -28,3 +31,18 @@ def test_public_dict_leaves_out_unknown_keys_that_may_hold_secrets(tmp_path: Pat
     assert public["ai_summary"]["api_key_env"] == "DASHSCOPE_API_KEY"
     assert public["server"]["schedule"] == "12:00"
     assert "config_dir" not in public
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"matching": {"mode": "fuzzy"}}, "matching.mode: must be 'word' or 'substring', got \"fuzzy\""),
+        ({"max_papers": 0}, "max_papers: must be a positive integer, got 0"),
+        ({"deduplication_methods": ["doi"]}, "deduplication_methods[0]: must be 'id', 'title' or 'link', got \"doi\""),
+    ],
+)
+def test_ranking_settings_are_validated_once_at_load(tmp_path: Path, data: dict[str, object], problem: str) -> None:
+    # Ranking trusts the validated config: these are refused here, and nowhere else.
+    with pytest.raises(ConfigError) as raised:
+        config_from_dict(data, base_dir=tmp_path)
+    assert raised.value.problems == (problem,)

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from arxivbot.cli import main
 from arxivbot.config import AISummaryConfig, Config, config_from_dict, load_config
-from arxivbot.errors import ConfigError
+from arxivbot.errors import ConfigError, UsageError
 from arxivbot.scaffold import init_repository
 from arxivbot.summarize.request import missing_key_message
 
@@ -175,7 +175,7 @@ def test_quoted_error_messages_are_the_real_ones(tmp_path: Path) -> None:
         load_config(Path("config.json"))
     assert str(not_found.value) in guide
     (tmp_path / "config.json").write_text("{}", encoding="utf-8")
-    with pytest.raises(ConfigError) as exists:
+    with pytest.raises(UsageError) as exists:
         init_repository(tmp_path)
     assert str(exists.value).split(": ", 1)[1].split(",")[-1].strip() in guide  # "or choose a new folder"
     assert "already exist; pass --force to overwrite them" in guide
@@ -185,7 +185,7 @@ def test_the_exit_codes_in_the_guide_are_the_real_ones() -> None:
     from arxivbot.errors import ArxivbotError
 
     guide = GUIDE.read_text(encoding="utf-8")
-    assert ArxivbotError.exit_code == 1 and ConfigError.exit_code == 2
+    assert ArxivbotError.exit_code == 1 and ConfigError.exit_code == 2 and UsageError.exit_code == 2
     for code, meaning in ((0, "success"), (1, "the run failed"), (2, "bad configuration or usage")):
         assert re.search(rf"\| `{code}` \| {meaning}", guide), code
 

@@ -18,7 +18,12 @@ import openai
 import pytest
 
 from arxivbot.config import Config, config_from_dict
+from arxivbot.deliver import Edition
+from arxivbot.errors import FetchError
+from arxivbot.models import Delivery
 from arxivbot.pipeline import run_cycle
+from arxivbot.publish.outputs import FilesChannel
+from arxivbot.runtime import Runtime
 from arxivbot.store import Store
 from tests.llmserver import LLMServer, Reply
 from tests.localserver import LocalServer, Scripted
@@ -92,7 +97,7 @@ def test_a_missed_day_is_caught_up_and_each_paper_is_one_entry_everywhere(
     config = make_config(tmp_path, arxiv, days_back=3)
     sleeps = Sleeps()
 
-    report = run_cycle(config, http=http, sleep=sleeps)
+    report = run_cycle(config, Runtime(http=http, sleep=sleeps))
 
     assert report.status == "ok" and report.day == TUESDAY
     assert report.backfilled == 2  # Monday's two papers came through the API
@@ -111,7 +116,7 @@ def test_a_missed_day_is_caught_up_and_each_paper_is_one_entry_everywhere(
     # Between the RSS request and the API request, arXiv's pacing was kept (without really sleeping).
     assert sleeps and all(0 < s <= 3 for s in sleeps)
 
-    again = run_cycle(config, http=http, sleep=sleeps)
+    again = run_cycle(config, Runtime(http=http, sleep=sleeps))
 
     assert len(arxiv.requests_to("/api/query")) == 1  # the caught-up window is never fetched again
     assert again.backfilled == 0 and digest_ids(config, TUESDAY) == ids
@@ -135,7 +140,7 @@ def test_summaries_are_paid_for_once_and_reach_every_output(
         },
     )
 
-    first = run_cycle(config, http=http, sleep=Sleeps())
+    first = run_cycle(config, Runtime(http=http, sleep=Sleeps()))
 
     top_two = digest_ids(config, TUESDAY)[:2]
     assert first.llm_calls == 2 and first.summarized == 2 and first.cache_hits == 0
@@ -147,11 +152,11 @@ def test_summaries_are_paid_for_once_and_reach_every_output(
     assert sorted(e.id for e in summarized) == sorted(top_two)
     assert KEY not in readme and KEY.encode() not in config.storage.database.read_bytes()
 
-    second = run_cycle(config, http=http, sleep=Sleeps())
+    second = run_cycle(config, Runtime(http=http, sleep=Sleeps()))
 
     assert second.llm_calls == 0 and second.cache_hits == 2 and second.summarized == 2
     assert len(llm.chat_requests) == 2
-    resummarized = run_cycle(config, http=http, sleep=Sleeps(), resummarize=True)
+    resummarized = run_cycle(config, Runtime(http=http, sleep=Sleeps()), resummarize=True)
     assert resummarized.llm_calls == 2 and len(llm.chat_requests) == 4
 
 
@@ -173,7 +178,7 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
     )
     client = openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0)
 
-    report = run_cycle(config, http=http, llm=client, sleep=Sleeps())
+    report = run_cycle(config, Runtime(http=http, llm=client, sleep=Sleeps()))
 
     assert report.status == "ok" and report.summarized == 0 and report.summary_failures == 2
     assert len(llm.chat_requests) == 2 * 3  # bounded: 1 attempt + 2 retries per paper
@@ -190,8 +195,55 @@ def test_a_missing_key_is_one_clear_warning_and_the_digest_is_published(
 ) -> None:
     config = make_config(tmp_path, arxiv, ai_summary={"enabled": True, "base_url": "http://127.0.0.1:9/v1"})
 
-    report = run_cycle(config, http=http, sleep=Sleeps())
+    report = run_cycle(config, Runtime(http=http, sleep=Sleeps()))
 
     assert report.status == "ok" and report.selected > 0 and report.llm_calls == 0
     assert any("DASHSCOPE_API_KEY" in warning for warning in report.warnings)
     assert (tmp_path / "README.md").is_file() and (tmp_path / "public" / "rss.xml").is_file()
+
+
+class FailingChannel:
+    name = "chat"
+
+    def __init__(self) -> None:
+        self.days: list[date] = []
+
+    def deliver(self, edition: Edition) -> Delivery:
+        self.days.append(edition.digest.day)
+        raise FetchError("http://127.0.0.1:9/hook: connection failed; check delivery.webhooks[0].url_env")
+
+
+def test_a_failing_channel_is_a_warning_and_exit_code_3_and_the_files_are_still_published(
+    arxiv: LocalServer, tmp_path: Path, http: httpx.Client
+) -> None:
+    config = make_config(tmp_path, arxiv)
+    chat = FailingChannel()
+
+    report = run_cycle(config, Runtime(http=http, sleep=Sleeps()), channels=[FilesChannel(), chat])
+
+    assert chat.days == [TUESDAY]  # it was given the day's digest
+    assert report.status == "ok" and report.exit_code == 3
+    assert [(d.channel, d.ok) for d in report.deliveries] == [("files", True), ("chat", False)]
+    assert "chat: http://127.0.0.1:9/hook: connection failed" in report.warnings[-1]
+    assert (tmp_path / "README.md").is_file() and str(tmp_path / "README.md") in report.outputs
+    assert report.to_dict()["deliveries"][1] == {
+        "channel": "chat",
+        "ok": False,
+        "message": "http://127.0.0.1:9/hook: connection failed; check delivery.webhooks[0].url_env",
+    }
+
+
+def test_unwritable_outputs_fail_the_run_but_the_other_channels_still_deliver(
+    arxiv: LocalServer, tmp_path: Path, http: httpx.Client
+) -> None:
+    (tmp_path / "blocked").write_text("a file where the site folder should be")
+    config = make_config(tmp_path, arxiv, output={"site_dir": "blocked"})
+    chat = FailingChannel()
+
+    report = run_cycle(config, Runtime(http=http, sleep=Sleeps()), channels=[FilesChannel(), chat])
+
+    assert report.status == "failed" and report.exit_code == 1 and "cannot write output" in report.message
+    assert chat.days == [TUESDAY]
+    with Store(config.storage.database) as store:
+        last = store.last_run()
+    assert last is not None and last.status == "failed" and "cannot write output" in last.message

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from arxivbot.config import config_from_dict
-from arxivbot.errors import ConfigError
 from arxivbot.keyword_forms import keyword_kind, word_forms, words_of
 from arxivbot.matching import KeywordMatcher
 from arxivbot.models import Announcement, Paper, ScoredPaper
@@ -559,19 +558,6 @@ def test_rules_from_config(tmp_path: Path) -> None:
         ("new",),
         ("id", "title", "link"),
     )
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"mode": "fuzzy"}, "matching.mode"),
-        ({"max_papers": 0}, "max_papers"),
-        ({"dedup_methods": ("doi",)}, "deduplication_methods"),
-    ],
-)
-def test_bad_rules_are_config_errors(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        rules("LLM", **overrides)
 
 
 # --- speed ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from arxivbot.config import load_config
-from arxivbot.errors import ConfigError
+from arxivbot.errors import UsageError
 from arxivbot.publish.readme import BUILTIN_TEMPLATE, PLACEHOLDERS
 from arxivbot.scaffold import SCAFFOLD_FILES, init_repository
 from arxivbot.summarize.prompt import default_prompt
@@ -127,7 +127,7 @@ def test_init_force_overwrites(tmp_path: Path) -> None:
 def test_init_into_a_file_is_a_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "taken"
     target.write_text("x", encoding="utf-8")
-    with pytest.raises(ConfigError, match="not a folder"):
+    with pytest.raises(UsageError, match="not a folder"):
         init_repository(target)
 
 

@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 from arxivbot.arxiv.api import ApiPage, fetch_window
 from arxivbot.arxiv.client import PoliteClient
 from arxivbot.config import Config
-from arxivbot.errors import ConfigError
+from arxivbot.errors import UsageError
 from arxivbot.models import Announcement, Paper
 from arxivbot.store import Store
 
@@ -64,7 +64,7 @@ MAX_DAYS_PER_QUERY = 5
 
 
 @dataclass(frozen=True, slots=True)
-class BackfillReport:
+class BackfillResult:
     """What a catch-up or backfill did. The pipeline re-reads the announcements from the store."""
 
     days: tuple[date, ...]  # announcement days fetched (and now covered)
@@ -175,13 +175,13 @@ def catch_up(
     run_id: int | None = None,
     now: datetime | None = None,
     on_page: Callable[[ApiPage], None] | None = None,
-) -> BackfillReport:
+) -> BackfillResult:
     """Fetch the days missing within ``days_back`` before ``today`` (the automatic catch-up of a run)."""
     days = missing_days(store, today, config.days_back)
     ready = _announced_by(days, now)
     if not ready:
         log.info("Nothing to catch up: the last %d days are covered", config.days_back)
-        return BackfillReport(days=(), fetched=0, new_papers=0)
+        return BackfillResult(days=(), fetched=0, new_papers=0)
     log.info(
         "Catching up on %d missed announcement day(s) through the arXiv API: %s",
         len(ready),
@@ -201,11 +201,11 @@ def backfill(
     force: bool = False,
     now: datetime | None = None,
     on_page: Callable[[ApiPage], None] | None = None,
-) -> BackfillReport:
+) -> BackfillResult:
     """Fetch the announcement days ``since``..``until`` (``arxivbot backfill``); covered days are
     skipped unless ``force``. Days not announced yet are left out."""
     if since > until:
-        raise ConfigError(f"--since {since} is after --until {until}: nothing to backfill")
+        raise UsageError(f"--since {since} is after --until {until}: nothing to backfill")
     wanted = _announced_by(announcement_days(since, until), now)
     covered = set() if force else store.covered_days(since, until)
     todo = [day for day in wanted if day not in covered]
@@ -213,7 +213,7 @@ def backfill(
     if skipped:
         log.info("Already fetched, skipped: %s", ", ".join(day.isoformat() for day in skipped))
     report = _fetch_days(config, store, client, todo, run_id=run_id, on_page=on_page)
-    return BackfillReport(
+    return BackfillResult(
         days=report.days,
         fetched=report.fetched,
         new_papers=report.new_papers,
@@ -238,7 +238,7 @@ def _fetch_days(
     *,
     run_id: int | None,
     on_page: Callable[[ApiPage], None] | None,
-) -> BackfillReport:
+) -> BackfillResult:
     fetched = new_papers = queries = 0
     done: list[date] = []
     for group in query_groups(days):
@@ -246,7 +246,7 @@ def _fetch_days(
         store.record_coverage(group, "api", run_id)
         fetched, new_papers, queries = fetched + got, new_papers + new, queries + 1
         done.extend(group)
-    return BackfillReport(days=tuple(done), fetched=fetched, new_papers=new_papers, queries=queries)
+    return BackfillResult(days=tuple(done), fetched=fetched, new_papers=new_papers, queries=queries)
 
 
 def _fetch_group(

@@ -1,17 +1,20 @@
 """The ``arxivbot`` command line: thin commands over the library.
 
 Each command parses its arguments, calls one library function, and turns an
-:class:`~arxivbot.errors.ArxivbotError` into a one-line message and its exit code
-(0 success, 1 the run failed, 2 bad configuration or usage). No tracebacks, unless ``-v`` asks.
+:class:`~arxivbot.errors.ArxivbotError` into a one-line message and its exit code (0 success, 1 the
+run failed, 2 bad configuration or usage, 3 published but some deliveries failed). No tracebacks,
+unless ``-v`` asks.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +27,7 @@ from arxivbot.errors import ArxivbotError
 from arxivbot.models import RunReport
 
 if TYPE_CHECKING:
-    from arxivbot.pipeline import Preview
+    from arxivbot.runtime import Runtime
 
 log = logging.getLogger("arxivbot")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +124,13 @@ def main() -> None:
     """
 
 
+def _runtime(config: Config) -> AbstractContextManager[Runtime]:
+    """The runtime of a command: real clients, real clocks, progress bars on a terminal."""
+    from arxivbot.runtime import open_runtime
+
+    return open_runtime(config, progress=interactive())
+
+
 @main.command()
 @common_options
 @click.option("--dry-run", is_flag=True, help="Fetch and print the ranking; write nothing (no database, no outputs).")
@@ -133,17 +143,24 @@ def main() -> None:
 )
 @click.option("--no-backfill", is_flag=True, help="Do not catch up on missed days through the arXiv API.")
 @click.option("--resummarize", is_flag=True, help="Ask the LLM again even when a summary is cached.")
-def run(config: Config, dry_run: bool, day: date | None, no_backfill: bool, resummarize: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON instead of sentences.")
+def run(config: Config, dry_run: bool, day: date | None, no_backfill: bool, resummarize: bool, as_json: bool) -> None:
     """Run one cycle: fetch, select, rank, store, summarize and publish the digest."""
     from arxivbot import pipeline
 
-    if dry_run:
-        print_ranking(pipeline.preview_cycle(config, day=day))
-        return
-    report = pipeline.run_cycle(
-        config, day=day, backfill=not no_backfill, resummarize=resummarize, progress=interactive()
-    )
-    print_report(report)
+    with _runtime(config) as runtime:
+        if dry_run:
+            report = pipeline.preview_cycle(config, runtime, day=day)
+        else:
+            report = pipeline.run_cycle(config, runtime, day=day, backfill=not no_backfill, resummarize=resummarize)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif dry_run:
+        print_ranking(report)
+    else:
+        print_report(report)
+    if report.exit_code:
+        sys.exit(report.exit_code)
 
 
 @main.command()
@@ -157,8 +174,9 @@ def backfill(config: Config, since: date, until: date | None) -> None:
     last = until or datetime.now(timezone.utc).date()  # arXiv's days, like the rest of arxivbot, are UTC
     if since > last:
         raise click.BadParameter(f"--since {since} is after --until {last}")
-    result = pipeline.run_backfill(config, since=since, until=last)
-    click.echo(f"Backfilled {since} to {last}: {result.fetched} papers fetched, {result.new_papers} new.")
+    with _runtime(config) as runtime:
+        report = pipeline.run_backfill(config, runtime, since=since, until=last)
+    click.echo(f"Backfilled {since} to {last}: {report.fetched} papers fetched, {report.new_papers} new.")
 
 
 @main.command()
@@ -193,30 +211,31 @@ def init(directory: Path, force: bool, sample: bool) -> None:
 # --- printing reports ----------------------------------------------------------------------------------
 
 
-def print_ranking(preview: Preview) -> None:
-    """The --dry-run table: rank, score, id, category, title, matched keywords."""
+def print_ranking(report: RunReport) -> None:
+    """The --dry-run table: rank, score, id, category, title, and why each paper is there."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(
-        title=f"arxivbot dry run for {preview.day}: {len(preview.ranking)} of "
-        f"{preview.announced} announcements selected (nothing written)"
+        title=f"arxivbot dry run for {report.day}: {report.selected} of "
+        f"{report.fetched} announcements selected (nothing written)"
     )
-    for column in ("#", "Score", "ArXiv ID", "Category", "Title", "Matched"):
+    for column in ("#", "Score", "ArXiv ID", "Category", "Title", "Why"):
         table.add_column(column, overflow="fold")
-    for rank, scored in enumerate(preview.ranking, start=1):
+    for rank, scored in enumerate(report.ranking, start=1):
         table.add_row(
             str(rank),
             f"{scored.score:.1f}",
             scored.paper.versioned_id,
             scored.category,
             scored.paper.title,
-            ", ".join(scored.matched_keywords),
+            scored.reason,
         )
     Console(width=None if interactive() else 160).print(table)
 
 
 def print_report(report: RunReport) -> None:
+    """The run in a few sentences; a failed run ends with its one ``arxivbot: error:`` line."""
     if report.status == "empty":
         click.echo(f"No announcements for {report.day} (weekend or arXiv holiday): outputs left as they were.")
         return
@@ -232,8 +251,13 @@ def print_report(report: RunReport) -> None:
             f"{report.prompt_tokens + report.completion_tokens} tokens: {report.prompt_tokens} prompt + "
             f"{report.completion_tokens} completion; {report.summary_failures} failed)."
         )
+    failure = report.message if report.status == "failed" else ""
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        if not failure or not warning.endswith(failure):
+            click.echo(f"warning: {warning}", err=True)
+    if failure:
+        click.echo(f"arxivbot: error: {failure}", err=True)
+        return
     click.echo(describe_outputs(report.outputs))
 
 

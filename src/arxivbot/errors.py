@@ -7,13 +7,15 @@ exit code (``exit_code``), never a traceback. Messages say what happened *and* h
 
     ArxivbotError                      base; exit code 1
     ├── ConfigError                    bad or missing configuration; exit code 2
+    ├── UsageError                     a command used wrongly (bad option values, a folder in the way); exit code 2
     ├── FetchError                     arXiv could not be read (after retries); carries url, status, attempts, body
     │   └── FeedFormatError            arXiv answered, but not with a feed (HTML page, truncated XML)
     │       └── ArxivErrorFeed         arXiv answered with its own error document; its reason is quoted
     ├── StoreError                     the SQLite database cannot be opened or migrated
     ├── SummaryError                   one paper's summary failed (the run goes on without it)
     │   └── LLMAuthError               the key is missing or rejected; names the env var
-    ├── PublishError                   an output could not be written (the old one is kept)
+    ├── OutputError                    a file or folder could not be written or read (permissions, disk full)
+    │   └── PublishError               a published output could not be rendered or written (the old one is kept)
     └── ServeError                     the web service cannot start
 """
 
@@ -37,6 +39,12 @@ class ConfigError(ArxivbotError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class UsageError(ArxivbotError):
+    """A command was used wrongly: an option value that cannot work, a target folder in the way."""
+
+    exit_code = 2
 
 
 class FetchError(ArxivbotError):
@@ -72,8 +80,12 @@ class LLMAuthError(SummaryError):
     """The LLM API key is missing or was rejected."""
 
 
-class PublishError(ArxivbotError):
-    """An output file could not be written; the previously published file is left intact."""
+class OutputError(ArxivbotError):
+    """A file or folder could not be written or read; the message names it and the reason (errno)."""
+
+
+class PublishError(OutputError):
+    """A published output could not be rendered or written; the previously published file is left intact."""
 
 
 class ServeError(ArxivbotError):

@@ -23,7 +23,6 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from arxivbot.errors import ConfigError
 from arxivbot.keyword_forms import (
     ascii_words_of,
     keyword_identity,
@@ -61,7 +60,7 @@ class KeywordMatcher:
         title_bonus: float = 0.5,
     ) -> None:
         if mode not in MODES:
-            raise ConfigError(f'matching.mode: must be "word" or "substring", got {mode!r}')
+            raise ValueError(f'matching mode must be "word" or "substring", got {mode!r}')  # config validated it
         self.mode = mode
         self.title_bonus = float(title_bonus)
         listed = tuple(keywords)

@@ -7,7 +7,7 @@ nothing downstream handles raw dicts. Datetimes are timezone-aware (UTC unless a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 # New-style ids (2512.20276, 0704.0001) and old-style ids (astro-ph/0601001, math.GT/0309136),
@@ -177,14 +177,36 @@ class FeedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """How one channel (the published files, an inbox, a chat room, …) fared with a run's digest."""
+
+    channel: str
+    ok: bool
+    message: str = ""  # what went wrong and how to fix it; a short note on success
+    written: tuple[str, ...] = ()  # files written (the files channel)
+
+
+# Exit codes of ``arxivbot run`` (docs/guide.md, "Operations"):
+EXIT_OK = 0  # done (also an empty arXiv day)
+EXIT_FAILED = 1  # the run failed; what was published before is intact
+EXIT_USAGE = 2  # bad configuration or usage
+EXIT_UNDELIVERED = 3  # published, but some deliveries failed; they are retried next run
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
-    """What one cycle did; printed by the CLI, stored in ``runs``, served by ``/health``."""
+    """What one run did: the one report the CLI prints, ``runs`` stores and ``/health`` serves.
+
+    ``kind`` is ``run``, ``backfill`` or ``dry-run``; ``status`` is ``running``, ``ok``, ``empty`` (no
+    announcements), ``failed`` or ``preview`` (a dry run: ``ranking`` holds what would be published).
+    """
 
     run_id: int | None
-    status: str  # "ok", "empty" (no announcements today), "failed", "dry-run"
+    status: str
     day: date | None
     started_at: datetime
-    finished_at: datetime
+    finished_at: datetime | None
+    kind: str = "run"
     fetched: int = 0
     new_papers: int = 0
     selected: int = 0
@@ -197,4 +219,49 @@ class RunReport:
     backfilled: int = 0
     message: str = ""
     outputs: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+    ranking: tuple[ScoredPaper, ...] = ()  # the selected papers, best first (printed by --dry-run)
+
+    @property
+    def undelivered(self) -> tuple[Delivery, ...]:
+        return tuple(d for d in self.deliveries if not d.ok)
+
+    @property
+    def exit_code(self) -> int:
+        """0 done, 1 failed, 3 published but some deliveries failed (retried next run)."""
+        if self.status == "failed":
+            return EXIT_FAILED
+        return EXIT_UNDELIVERED if self.undelivered else EXIT_OK
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: what ``arxivbot run --json`` prints and ``/health`` serves (no ranking)."""
+        return {
+            "id": self.run_id,
+            "kind": self.kind,
+            "status": self.status,
+            "day": self.day.isoformat() if self.day else None,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "exit_code": self.exit_code,
+            "counts": {
+                "fetched": self.fetched,
+                "new_papers": self.new_papers,
+                "backfilled": self.backfilled,
+                "selected": self.selected,
+                "summarized": self.summarized,
+                "summary_failures": self.summary_failures,
+                "llm_calls": self.llm_calls,
+                "cache_hits": self.cache_hits,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+            },
+            "deliveries": [{"channel": d.channel, "ok": d.ok, "message": d.message} for d in self.deliveries],
+            "outputs": list(self.outputs),
+            "warnings": list(self.warnings),
+            "message": self.message,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None

@@ -22,8 +22,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from arxivbot.errors import ConfigError, PublishError
-from arxivbot.publish.files import write_atomic
+from arxivbot.errors import OutputError, UsageError
+from arxivbot.files import write_atomic
 
 # (path in the new repository, package resource it is copied from)
 SCAFFOLD_FILES: tuple[tuple[str, str], ...] = (
@@ -43,15 +43,15 @@ SAMPLE_FEED = ("sample-feed.xml", "data/sample-feed.xml")
 def init_repository(target: Path, *, force: bool = False, sample: bool = False) -> list[Path]:
     """Write a digest repository into ``target`` (created if needed); return the files written.
 
-    Existing files are never overwritten unless ``force``: a :class:`ConfigError` names them and
+    Existing files are never overwritten unless ``force``: a :class:`UsageError` names them and
     nothing is written. ``sample`` points the configuration at the bundled sample feed.
     """
     if target.exists() and not target.is_dir():
-        raise ConfigError(f"{target}: exists and is not a folder; choose a new or empty folder")
+        raise UsageError(f"{target}: exists and is not a folder; choose a new or empty folder")
     files = scaffold_files(sample=sample)
     existing = [name for name in files if (target / name).exists()]
     if existing and not force:
-        raise ConfigError(
+        raise UsageError(
             f"{target}: {', '.join(existing)} already exist; pass --force to overwrite them, or choose a new folder"
         )
     written = []
@@ -59,8 +59,8 @@ def init_repository(target: Path, *, force: bool = False, sample: bool = False) 
         path = target / name
         try:
             write_atomic(path, data)
-        except PublishError as err:
-            raise ConfigError(f"cannot create the digest repository: {err}") from None
+        except OutputError as err:
+            raise OutputError(f"cannot create the digest repository: {err}") from None
         written.append(path)
     return written
 

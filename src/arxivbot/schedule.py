@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,6 +22,9 @@ from arxivbot.config import Config
 from arxivbot.errors import ArxivbotError
 from arxivbot.publish.served import PublishedSite
 from arxivbot.store import Store
+
+if TYPE_CHECKING:
+    from arxivbot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +80,17 @@ class CycleRunner:
             self._busy.release()
 
 
-def pipeline_cycle(config: Config) -> Callable[[], object]:
+def pipeline_cycle(config: Config, runtime: Runtime | None = None) -> Callable[[], object]:
+    """A cycle for the service: on ``runtime`` (built once by ``serve``), or on a fresh one each time."""
+
     def run() -> object:
         from arxivbot.pipeline import run_cycle  # imported late: the pipeline pulls in every stage
+        from arxivbot.runtime import open_runtime
 
-        return run_cycle(config)
+        if runtime is not None:
+            return run_cycle(config, runtime)
+        with open_runtime(config) as fresh:
+            return run_cycle(config, fresh)
 
     return run
 

@@ -56,6 +56,7 @@ from arxivbot.errors import ServeError
 from arxivbot.publish.feeds import feed_path
 from arxivbot.publish.served import PublishedSite, Resource, reader
 from arxivbot.publish.site import PAGE, PAPERS_JSON
+from arxivbot.runtime import Runtime, open_runtime
 from arxivbot.schedule import (
     DAILY_JOB,
     CycleRunner,
@@ -78,12 +79,21 @@ PAGE_SECURITY_POLICY = (
 )
 
 
-def create_app(config: Config, *, run_cycle: Callable[[], object] | None = None, scheduler: bool = True) -> Starlette:
-    """The ASGI app. ``scheduler=False`` runs no daily and no start-up cycle (tests, external cron)."""
+def create_app(
+    config: Config,
+    *,
+    runtime: Runtime | None = None,
+    run_cycle: Callable[[], object] | None = None,
+    scheduler: bool = True,
+) -> Starlette:
+    """The ASGI app. Cycles run on ``runtime`` (or on a fresh one each), or call ``run_cycle`` (tests).
+
+    ``scheduler=False`` runs no daily and no start-up cycle (tests, external cron).
+    """
     Store(config.storage.database).close()  # create and migrate the database once; then only read it
     site = PublishedSite(config)
     site.refresh()
-    runner = CycleRunner(run_cycle or pipeline_cycle(config), site)
+    runner = CycleRunner(run_cycle or pipeline_cycle(config, runtime), site)
     state = _ServiceState(config=config, site=site, runner=runner)
     config_body = json.dumps(config.public_dict(), ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -377,12 +387,13 @@ def serve(config: Config, *, host: str | None = None, port: int | None = None) -
     bind_host = host or config.server.host
     bind_port = config.server.port if port is None else port
     listener = _listen(bind_host, bind_port)
-    app = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="info", server_header=False, proxy_headers=False, lifespan="on")
-    )
-    log.info("serving on http://%s:%d/", bind_host, listener.getsockname()[1])
-    server.run(sockets=[listener])
+    with open_runtime(config) as runtime:  # one runtime for every cycle of the service's life
+        app = create_app(config, runtime=runtime)
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="info", server_header=False, proxy_headers=False, lifespan="on")
+        )
+        log.info("serving on http://%s:%d/", bind_host, listener.getsockname()[1])
+        server.run(sockets=[listener])
 
 
 def _listen(host: str, port: int) -> socket.socket:

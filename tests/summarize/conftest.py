@@ -15,7 +15,7 @@ from arxivbot.arxiv.client import PoliteClient
 from arxivbot.config import Config, config_from_dict
 from arxivbot.models import Paper
 from arxivbot.store import Store
-from arxivbot.summarize.llm import SummaryRunReport, make_llm_client, summarize_papers
+from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
 from tests.llmserver import LLMServer
 from tests.localserver import LocalServer, Scripted
 from tests.summarize.pdfs import make_pdf
@@ -80,7 +80,7 @@ class Harness:
         self.pdf_host.route(f"/pdf/{paper.versioned_id}", Scripted(200, body, {"Content-Type": "application/pdf"}))
         return body
 
-    def run(self, papers: Sequence[Paper], config: Config | None = None, **options: Any) -> SummaryRunReport:
+    def run(self, papers: Sequence[Paper], config: Config | None = None, **options: Any) -> SummaryResult:
         config = config or self.config()
         if "llm" not in options:
             options["llm"] = self.client(config)

@@ -113,6 +113,8 @@ def item_content_html(item: FeedItem) -> str:
     ]
     parts = [f"<p><strong>Authors:</strong> {escape_html(', '.join(one_line(a) for a in paper.authors))}</p>"]
     parts.append("<p>" + " · ".join(f"<strong>{name}:</strong> {escape_html(value)}" for name, value in facts) + "</p>")
+    if scored.reason:
+        parts.append(f"<p><strong>Why:</strong> {escape_html(one_line(scored.reason))}</p>")
     parts.append(f"<h3>Abstract</h3>\n<p>{escape_html(one_line(paper.abstract))}</p>")
     if item.summary is not None:
         parts.append(f"<h3>AI summary (by {escape_html(item.summary.model)})</h3>")

@@ -1,9 +1,9 @@
-"""Publishing a run: every output rendered from the database first, then all of them written.
+"""The published files as the first delivery channel: README digest, feeds, page and JSON.
 
-The README digest (``readme.py``) and the site (``site.py``: page, JSON and feeds) are rendered before
-anything is written, so a rendering failure leaves every published file as it was. Each file is then
-written atomically, and a file whose bytes did not change is not touched, so a digest repository
-commits only what really changed.
+Everything is rendered from the database first — the README (``readme.py``) and the site
+(``site.py``: page, JSON and feeds) — before anything is written, so a rendering failure leaves every
+published file as it was. Each file is then written atomically, and a file whose bytes did not change
+is not touched, so a digest repository commits only what really changed.
 """
 
 from __future__ import annotations
@@ -13,13 +13,27 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from arxivbot.config import Config
-from arxivbot.errors import PublishError
-from arxivbot.publish.files import write_atomic
+from arxivbot.deliver.channel import Edition
+from arxivbot.errors import OutputError, PublishError
+from arxivbot.files import write_atomic
+from arxivbot.models import Delivery, Digest
 from arxivbot.publish.readme import load_readme_template, render_readme
 from arxivbot.publish.site import latest_digest, render_site
 from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
+
+FILES_CHANNEL = "files"
+
+
+class FilesChannel:
+    """Writes the README digest and the whole site (``output.readme``, ``output.site_dir``)."""
+
+    name = FILES_CHANNEL
+
+    def deliver(self, edition: Edition) -> Delivery:
+        written = write_outputs(edition.store, edition.config, edition.digest, edition.now)
+        return Delivery(self.name, ok=True, written=tuple(str(path) for path in written))
 
 
 def publish_outputs(
@@ -32,15 +46,23 @@ def publish_outputs(
     digest = store.load_digest(day) if day is not None else latest_digest(store)
     if digest is None:
         raise PublishError("nothing to publish: the database holds no digest yet; run `arxivbot run` first")
+    return write_outputs(store, config, digest, now or datetime.now(timezone.utc))
+
+
+def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -> list[Path]:
+    """Render the README of ``digest`` and the site, then write every file that changed."""
     readme = render_readme(
         digest,
         template=load_readme_template(config.output.readme_template),
         schedule_text=f"daily at {config.server.schedule} {config.server.timezone}",
     )
     files: dict[Path, bytes] = {config.output.readme: readme.encode("utf-8")}
-    for relative, payload in render_site(store, config, now or datetime.now(timezone.utc)).items():
+    for relative, payload in render_site(store, config, now).items():
         files[config.output.site_dir / relative] = payload
-    written = [path for path, payload in files.items() if write_atomic(path, payload)]
+    try:
+        written = [path for path, payload in files.items() if write_atomic(path, payload)]
+    except OutputError as err:
+        raise PublishError(str(err)) from None
     for path in written:
         log.debug("wrote %s", path)
     return written

@@ -184,6 +184,8 @@ def render_entry(entry: DigestEntry) -> str:
         ("Type", _inline(scored.announcement.announce_type)),
         ("ArXiv ID", _inline(paper.versioned_id)),
     ]
+    if scored.reason:  # after the reference's fields, so their order stays as it was
+        fields.append(("Why", _inline(one_line(scored.reason))))
     parts = [
         f"### {entry.rank}. [{title}]({arxiv_abs_url(paper.arxiv_id)})",
         "\n".join(f"**{name}**: {value}{_LINE_BREAK}" for name, value in fields),

@@ -78,7 +78,7 @@ class _PaperView:
     category: str
     announce_type: str
     versioned_id: str
-    matched: tuple[str, ...]
+    reason: str
     abstract: str
     summary_model: str | None
     summary_html: Markup | None
@@ -115,7 +115,7 @@ def _paper_view(entry: DigestEntry) -> _PaperView:
         category=scored.category,
         announce_type=scored.announcement.announce_type,
         versioned_id=paper.versioned_id,
-        matched=scored.matched_keywords,
+        reason=one_line(scored.reason),
         abstract=one_line(paper.abstract),
         summary_model=summary.model if summary else None,
         # markdown-it with raw HTML disabled is what makes this safe to mark as Markup.
@@ -180,6 +180,8 @@ def _paper_document(entry: DigestEntry) -> dict[str, Any]:
         "primary_category": paper.primary_category,
         "announce_type": scored.announcement.announce_type,
         "announced": scored.announcement.announced.isoformat(),
+        "reason": one_line(scored.reason),
+        "scores": scored.scores,
         "matched_keywords": list(scored.matched_keywords),
         "title_keywords": list(scored.title_keywords),
         "link": abstract_url(paper),

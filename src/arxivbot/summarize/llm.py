@@ -35,7 +35,7 @@ from arxivbot.summarize.request import (
 )
 from arxivbot.summarize.retry import RetryPolicy
 
-__all__ = ["SummaryRunReport", "make_llm_client", "prompt_hash", "summarize_papers"]
+__all__ = ["SummaryResult", "make_llm_client", "prompt_hash", "summarize_papers"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def make_llm_client(ai: AISummaryConfig) -> openai.OpenAI:
 
 
 @dataclass(frozen=True)
-class SummaryRunReport:
+class SummaryResult:
     """What the summarizing stage did; the pipeline copies it into the run's RunReport."""
 
     summaries: Mapping[str, Summary] = field(default_factory=dict)  # by arxiv_id: cached and new
@@ -117,7 +117,7 @@ def summarize_papers(
     resummarize: bool = False,
     progress: bool = False,
     sleep: Callable[[float], None] = time.sleep,
-) -> SummaryRunReport:
+) -> SummaryResult:
     """Summaries for the first ``ai_summary.max_papers_to_summarize`` of ``papers`` (the digest's order).
 
     Nothing happens (an empty report) when ``ai_summary.enabled`` is false.
@@ -129,7 +129,7 @@ def summarize_papers(
     """
     ai = config.ai_summary
     if not ai.enabled:
-        return SummaryRunReport()
+        return SummaryResult()
     chosen = list(papers)[: ai.max_papers_to_summarize]
     prompt = load_prompt(ai)
     key = prompt_hash(prompt)
@@ -144,15 +144,13 @@ def summarize_papers(
             todo.append(paper)
     cache_hits = len(summaries)
     if not todo:
-        report = SummaryRunReport(summaries=summaries, cache_hits=cache_hits)
+        report = SummaryResult(summaries=summaries, cache_hits=cache_hits)
         log.info("%s", report.describe())
         return report
     if llm is None:
         message = missing_key_message(ai)
         log.warning("%s; %d paper(s) published without an AI summary", message, len(todo))
-        return SummaryRunReport(
-            summaries=summaries, cache_hits=cache_hits, auth_error=message, skipped_for_auth=len(todo)
-        )
+        return SummaryResult(summaries=summaries, cache_hits=cache_hits, auth_error=message, skipped_for_auth=len(todo))
 
     with _pdf_client(config, pdf_client, needed=mode != "abstract") as downloads:
         summarizer = PaperSummarizer(
@@ -213,13 +211,13 @@ def _summarize_concurrently(
     return sorted(outcomes, key=lambda o: order[o.paper.arxiv_id])
 
 
-def _report(outcomes: list[Outcome], cached: dict[str, Summary], cache_hits: int) -> SummaryRunReport:
+def _report(outcomes: list[Outcome], cached: dict[str, Summary], cache_hits: int) -> SummaryResult:
     summaries = dict(cached)
     auth_errors = [o.auth_error for o in outcomes if o.auth_error]
     for outcome in outcomes:
         if outcome.summary is not None:
             summaries[outcome.paper.arxiv_id] = outcome.summary
-    return SummaryRunReport(
+    return SummaryResult(
         summaries=summaries,
         llm_calls=sum(o.usage.calls for o in outcomes),
         cache_hits=cache_hits,

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 
 from arxivbot.arxiv.client import PoliteClient
 from arxivbot.config import is_remote_url
-from arxivbot.errors import FetchError, PublishError, SummaryError
+from arxivbot.errors import FetchError, OutputError, SummaryError
+from arxivbot.files import write_atomic
 from arxivbot.models import Paper
-from arxivbot.publish.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def fetch_pdf(client: PoliteClient, pdf_url: str, paper: Paper, cache_dir: Path)
         raise SummaryError(f"{source}: the answer is not a PDF (arXiv may still be generating it); try again later")
     try:
         write_atomic(path, data)
-    except PublishError as err:
+    except OutputError as err:
         raise SummaryError(f"cannot cache the PDF of {paper.versioned_id}: {err}; check storage.pdf_cache") from None
     log.debug("cached %s (%d bytes)", path, len(data))
     return path

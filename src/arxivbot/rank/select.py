@@ -4,14 +4,17 @@ The steps, in order (``docs/matching.md`` explains each with examples):
 
 1. keep the configured announce types (``arxiv.announce_types``, default ``new``);
 2. drop papers already shown in an earlier digest (``exclude_ids``);
-3. keep papers that mention a keyword and no exclude keyword (:mod:`arxivbot.matching`);
-4. score them: per keyword, its weight, plus ``weight × title_bonus`` when it is in the title;
+3. score the rest in one batch with the ranker (:mod:`arxivbot.rank.scorer`: the keyword scorer, and
+   whatever else is configured); keep papers that no scorer excludes and at least one finds relevant
+   (with keywords alone: papers that mention a keyword and no exclude keyword);
+4. the score is the ranker's weighted sum (keywords alone: per keyword, its weight, plus
+   ``weight × title_bonus`` when it is in the title);
 5. drop scores below ``min_score``;
 6. sort: score (highest first), then announcement day (newest first), then arXiv id, then
    version (newest first), then the order the announcements came in; so ties are deterministic;
 7. drop duplicates by id without version, normalised title and/or link, keeping the first in that
    order (the best-scored copy);
-8. cut to ``max_papers``.
+8. cut to ``max_papers``, and ask the ranker why each kept paper is there (its reasons).
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from arxivbot.errors import ConfigError
-from arxivbot.matching import MODES, KeywordMatcher
-from arxivbot.models import Announcement, Paper, ScoredPaper, keyword_reason, split_arxiv_id
+from arxivbot.models import Announcement, Paper, ScoredPaper, split_arxiv_id
+from arxivbot.rank.keywords import KeywordScorer
+from arxivbot.rank.scorer import Combined, Combiner, Weighted
 
 if TYPE_CHECKING:
     from arxivbot.config import Config
@@ -36,21 +39,10 @@ logger = logging.getLogger(__name__)
 DEDUP_METHODS = ("id", "title", "link")
 _WORD = re.compile(r"[^\W_]+")
 
-__all__ = [
-    "DEDUP_METHODS",
-    "KeywordMatcher",
-    "PaperScore",
-    "SelectionRules",
-    "build_matcher",
-    "display_category",
-    "score_paper",
-    "select_papers",
-]
-
 
 @dataclass(frozen=True)
 class SelectionRules:
-    """Everything selection and ranking depend on, read once from the config."""
+    """Everything selection and ranking depend on, read once from the (already validated) config."""
 
     keywords: tuple[str, ...]
     exclude_keywords: tuple[str, ...] = ()
@@ -68,13 +60,6 @@ class SelectionRules:
         for name in ("keywords", "exclude_keywords", "announce_types", "dedup_methods", "categories"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
-        if self.mode not in MODES:
-            raise ConfigError(f'matching.mode: must be "word" or "substring", got {self.mode!r}')
-        if self.max_papers <= 0:
-            raise ConfigError(f"max_papers: must be a positive integer, got {self.max_papers!r}")
-        unknown = [m for m in self.dedup_methods if m not in DEDUP_METHODS]
-        if unknown:
-            raise ConfigError(f"deduplication_methods: must be among id, title, link, got {unknown[0]!r}")
 
     @classmethod
     def from_config(cls, config: Config) -> SelectionRules:
@@ -91,33 +76,11 @@ class SelectionRules:
             categories=tuple(config.categories),
         )
 
-
-class PaperScore(NamedTuple):
-    """A paper's score and the keywords behind it (listing order)."""
-
-    score: float
-    matched: tuple[str, ...]
-    in_title: tuple[str, ...]
-
-
-def build_matcher(rules: SelectionRules) -> KeywordMatcher:
-    """Compile the rules' keywords once; the matcher is then applied to every paper of the run."""
-    return KeywordMatcher(
-        rules.keywords,
-        rules.exclude_keywords,
-        mode=rules.mode,
-        weights=rules.weights,
-        title_bonus=rules.title_bonus,
-    )
-
-
-def score_paper(paper: Paper, matcher: KeywordMatcher) -> PaperScore:
-    """Score one paper: ``weight`` per keyword in title + abstract, ``weight × title_bonus`` more if in the title.
-
-    Exclude keywords do not change the score; :func:`select_papers` applies them.
-    """
-    scan = matcher.scan(paper.title, paper.abstract)
-    return PaperScore(matcher.score(scan), scan.matched, scan.in_title)
+    def keyword_scorer(self) -> KeywordScorer:
+        """The rules' keywords, exclusions, weights and title bonus, compiled once for a run."""
+        return KeywordScorer(
+            self.keywords, self.exclude_keywords, mode=self.mode, weights=self.weights, title_bonus=self.title_bonus
+        )
 
 
 # A paper that passed the filters, as its sort key: (-score, -day, id, -version, arrival position).
@@ -130,47 +93,57 @@ def select_papers(
     announcements: Iterable[Announcement],
     rules: SelectionRules,
     *,
+    ranker: Combiner | None = None,
     exclude_ids: Collection[str] = (),
 ) -> list[ScoredPaper]:
-    """The day's ranking: matching announcements, scored, sorted, deduplicated, cut to ``max_papers``."""
-    matcher = build_matcher(rules)
+    """The day's ranking: candidates scored by ``ranker``, sorted, deduplicated, cut to ``max_papers``.
+
+    ``ranker`` must be fitted already; by default it is the rules' keyword scorer alone.
+    """
+    if ranker is None:
+        ranker = Combiner([Weighted(rules.keyword_scorer())])
     announcements = list(announcements)
     wanted_types = frozenset(t.lower() for t in rules.announce_types)
     already_shown = frozenset(_bare_id(i) for i in exclude_ids)
-    filter_by_keywords = bool(matcher.keywords)
-    if not filter_by_keywords:
-        logger.warning("no keywords configured: every announcement is kept, with score 0")
 
-    other_type = shown = unmatched = excluded = low = 0
-    candidates: list[_Candidate] = []
+    other_type = shown = 0
+    positions: list[int] = []
     for position, announcement in enumerate(announcements):
-        paper = announcement.paper
         if announcement.announce_type.lower() not in wanted_types:
             other_type += 1
-            continue
-        if paper.arxiv_id in already_shown:
+        elif announcement.paper.arxiv_id in already_shown:
             shown += 1
-            continue
-        score, matched, is_excluded = matcher.rate(paper.title, paper.abstract)
-        if is_excluded:
+        else:
+            positions.append(position)
+
+    ratings = ranker.score([announcements[position].paper for position in positions])
+    irrelevant = excluded = low = 0
+    candidates: list[_Candidate] = []
+    for position, rating in zip(positions, ratings, strict=True):
+        if rating.excluded:
             excluded += 1
-        elif filter_by_keywords and not matched:
-            unmatched += 1
-        elif score < rules.min_score:
+        elif not rating.relevant:
+            irrelevant += 1
+        elif rating.score < rules.min_score:
             low += 1
         else:
-            candidates.append((-score, -announcement.announced.toordinal(), paper.arxiv_id, -paper.version, position))
+            announcement = announcements[position]
+            paper = announcement.paper
+            candidates.append(
+                (-rating.score, -announcement.announced.toordinal(), paper.arxiv_id, -paper.version, position)
+            )
 
     candidates.sort()
-    ranking, duplicates = _first_distinct(candidates, announcements, matcher, rules)
+    rating_at = dict(zip(positions, ratings, strict=True))
+    ranking, duplicates = _first_distinct(candidates, announcements, rating_at, ranker, rules)
     logger.info(
         "selected %d of %d announcements (%d other announce types, %d already in a digest, "
-        "%d without keywords, %d excluded, %d below min_score, %d duplicates skipped)",
+        "%d not relevant to any scorer, %d excluded, %d below min_score, %d duplicates skipped)",
         len(ranking),
         len(announcements),
         other_type,
         shown,
-        unmatched,
+        irrelevant,
         excluded,
         low,
         duplicates,
@@ -179,12 +152,16 @@ def select_papers(
 
 
 def _first_distinct(
-    candidates: list[_Candidate], announcements: list[Announcement], matcher: KeywordMatcher, rules: SelectionRules
+    candidates: list[_Candidate],
+    announcements: list[Announcement],
+    rating_at: Mapping[int, Combined],
+    ranker: Combiner,
+    rules: SelectionRules,
 ) -> tuple[list[ScoredPaper], int]:
     """Walk the sorted candidates, skipping duplicates of earlier ones, until ``max_papers`` are kept.
 
-    Only the papers walked past are keyed and have their keywords named, so a ranking of 100,000
-    announcements normalises a few dozen titles, not all of them.
+    Only the papers walked past are keyed and explained, so a ranking of 100,000 announcements
+    normalises a few dozen titles and asks for a few dozen reasons, not all of them.
     """
     keyers = [(method, _DEDUP_KEYS[method]) for method in rules.dedup_methods]
     seen: set[tuple[str, str]] = set()
@@ -200,13 +177,12 @@ def _first_distinct(
             duplicates += 1
             continue
         seen.update(keys)
-        scan = matcher.scan(paper.title, paper.abstract)
         ranking.append(
             ScoredPaper(
                 announcement=announcement,
                 score=-negative_score,
                 category=display_category(paper, rules.categories),
-                reasons=(keyword_reason(-negative_score, scan.matched, scan.in_title),),
+                reasons=ranker.explain(paper, rating_at[position]),
             )
         )
     return ranking, duplicates

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from arxivbot.errors import PublishError
+from arxivbot.errors import OutputError
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> bool:
@@ -34,5 +34,5 @@ def write_atomic(path: str | Path, data: str | bytes) -> bool:
             raise
     except OSError as err:
         reason = err.strerror or err
-        raise PublishError(f"{target}: cannot write output ({reason}); the previous file is kept") from None
+        raise OutputError(f"{target}: cannot write output ({reason}); the previous file is kept") from None
     return True
