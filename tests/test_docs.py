@@ -145,7 +145,10 @@ def test_the_readme_demo_command_points_at_a_real_config() -> None:
     demo = next(line for line in readme_quick_start() if "arxivbot run" in line)
     words = shlex.split(demo.split("&&")[-1])
     config = PROJECT / words[words.index("--config") + 1]
-    assert load_config(config).arxiv.rss_url == str(PROJECT / "examples" / "offline" / "sample-feed.xml")
+    assert (
+        load_config(config).arxiv.rss_url
+        == "file://localhost" + (PROJECT / "examples" / "offline" / "sample-feed.xml").as_uri()[7:]
+    )
 
 
 def test_the_guide_shows_only_real_commands_and_options() -> None:

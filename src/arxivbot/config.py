@@ -10,10 +10,12 @@ against the folder of the config file.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import (
     BaseModel,
@@ -32,6 +34,7 @@ DEFAULT_CONFIG_NAME = "config.json"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 # --- value types with messages a user can act on -------------------------------------------------
@@ -94,10 +97,6 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
     return path
 
 
-def is_remote_url(location: str) -> bool:
-    return location.startswith(("http://", "https://"))
-
-
 class _Section(BaseModel):
     # Unknown keys are kept (and reported by ``unknown_keys``) rather than rejected: a config written
     # for a newer arxivbot still loads, and a typo still gets a warning naming it.
@@ -148,13 +147,32 @@ class ArxivConfig(_Section):
 
     @field_validator("rss_url", "api_url", "pdf_url", mode="after")
     @classmethod
-    def _resolve_local_source(cls, value: str, info: ValidationInfo) -> str:
-        """A plain path or file:// URL (offline use, demos) resolves against the config's folder."""
-        if is_remote_url(value):
+    def _normalise_source(cls, value: str, info: ValidationInfo) -> str:
+        """An http(s) URL stays one; a local path or ``file://`` URL becomes ``file://localhost/<abs path>``.
+
+        Local sources (offline use, demos, tests) are read by the ``file://`` transport
+        (:mod:`arxivbot.arxiv.files`), so the fetchers only ever see URLs. A relative path, also one
+        written as ``file://sample-feed.xml``, resolves against the config's folder.
+        """
+        scheme = _URL_SCHEME.match(value)
+        if scheme is None:
+            return _file_url(value, info)
+        name = scheme.group(1).lower()
+        if name in ("http", "https"):
             return value.rstrip("/")
-        if value.startswith("file://"):
-            value = value[len("file://") :]
-        return str(_resolve_path(value, info))
+        if name == "file":
+            location = unquote(value[scheme.end() :])
+            if location.startswith("localhost/"):  # file://localhost/abs/path names /abs/path
+                location = location[len("localhost") :]
+            return _file_url(location, info)
+        raise PydanticCustomError("source_url", "must be an http(s):// URL, a file:// URL or a local path")
+
+
+def _file_url(location: str, info: ValidationInfo) -> str:
+    """``file://localhost/abs/path``: RFC 8089's spelling with a host, which httpx takes as absolute."""
+    # abspath, not resolve(): ".." in the config is the user's own choice, and symlinks stay as they are.
+    uri = Path(os.path.abspath(_resolve_path(location, info))).as_uri()
+    return "file://localhost" + uri[len("file://") :]
 
 
 class MatchingConfig(_Section):

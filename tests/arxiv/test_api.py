@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from arxivbot.arxiv.api import build_search_query, fetch_window, iter_api_entries, parse_api_page
-from arxivbot.arxiv.client import PoliteClient
+from arxivbot.arxiv.client import PoliteClient, make_http_client, make_polite_client
+from arxivbot.config import config_from_dict
 from arxivbot.errors import FeedFormatError, FetchError
 from tests.faketime import FakeTime
 from tests.localserver import LocalServer, Scripted
@@ -385,10 +386,30 @@ def test_zero_results_that_was_a_hiccup_is_recovered(
     assert len(papers) == 6
 
 
-def test_fetch_window_reads_a_local_file_for_offline_use(own_fixture: Fixture, polite: PoliteClient) -> None:
-    path = str(own_fixture("api_window_page3of3.xml"))
-    start = datetime(2026, 4, 29, 0, 0, tzinfo=UTC)
-    papers = list(fetch_window(polite, path, ["cs.AI"], start, datetime(2026, 4, 29, 18, 0, tzinfo=UTC), 2))
-    assert [p.arxiv_id for p in papers] == ["2604.26990"]  # 2604.27015 was submitted after the window
-    with pytest.raises(FetchError, match=r"cannot read arxiv\.api_url"):
-        list(fetch_window(polite, "/nonexistent/api.xml", ["cs.AI"], start, start, 2))
+def test_fetch_window_reads_a_saved_answer_through_the_file_transport(own_fixture: Fixture, tmp_path: Path) -> None:
+    saved = own_fixture("api_may04-05_4entries.xml")  # one complete answer: startIndex 0, all its entries
+    config = config_from_dict({"arxiv": {"api_url": str(saved)}}, base_dir=tmp_path).arxiv
+    fake = FakeTime()
+
+    with make_http_client(config) as http:
+        client = make_polite_client(config, http, sleep=fake.sleep, clock=fake.clock)
+        papers = list(fetch_window(client, config.api_url, ["cs.AI"], *WINDOW, 2))
+
+    assert [p.arxiv_id for p in papers] == [p.arxiv_id for p in parse_api_page(saved.read_bytes()).papers]
+    assert len(papers) == 4 and fake.sleeps == []
+
+
+def test_an_answer_that_ignores_start_fails_instead_of_repeating_papers(own_fixture: Fixture, tmp_path: Path) -> None:
+    # A saved page 3 of 3 (startIndex 4, totalResults 6) answers every page the same: paging on would
+    # repeat its two papers three times.
+    config = config_from_dict({"arxiv": {"api_url": str(own_fixture("api_window_page3of3.xml"))}}, base_dir=tmp_path)
+    with make_http_client(config.arxiv) as http:
+        client = make_polite_client(config.arxiv, http, sleep=FakeTime().sleep)
+        with pytest.raises(
+            FetchError, match=r"asked for results from start=0, the answer starts at 4; .*arxiv\.api_url"
+        ):
+            list(fetch_window(client, config.arxiv.api_url, ["cs.AI"], *WINDOW, 2))
+    with make_http_client(config.arxiv) as http:
+        client = make_polite_client(config.arxiv, http, sleep=FakeTime().sleep)
+        with pytest.raises(FetchError, match=r"HTTP 404"):
+            list(fetch_window(client, str(config.arxiv.api_url) + ".missing", ["cs.AI"], *WINDOW, 2))

@@ -199,13 +199,13 @@ def test_connection_errors_are_retried(
 ) -> None:
     client, script = polite(httpx.ConnectError("refused"), httpx.ReadError("reset"), ok(b"finally"))
 
-    with caplog.at_level(logging.WARNING, logger="arxivbot.arxiv.client"):
+    with caplog.at_level(logging.WARNING, logger="arxivbot.retry"):
         assert client.get(URL).content == b"finally"
 
     assert len(script.started) == 3 and len(fake_time.sleeps) == 2
     messages = [r.getMessage() for r in caplog.records]
-    assert "connection failed; retrying" in messages[0] and "(attempt 1 of 5)" in messages[0]
-    assert "network error (ReadError)" in messages[1]
+    assert messages[0] == f"{URL}: connection failed; retrying in {fake_time.sleeps[0]:.1f} s (attempt 1 of 5)"
+    assert messages[1] == f"{URL}: network error (ReadError); retrying in {fake_time.sleeps[1]:.1f} s (attempt 2 of 5)"
 
 
 def test_timeouts_exhaust_into_a_fetch_error(polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]]) -> None:
@@ -266,16 +266,6 @@ def test_retry_after_date_in_the_past_falls_back_to_backoff(
     assert 2.0 <= fake_time.sleeps[0] <= 2.2
 
 
-def test_pause_uses_the_injected_sleep(
-    polite: Callable[..., tuple[PoliteClient, ScriptedArxiv]], fake_time: FakeTime
-) -> None:
-    client, _ = polite(ok())
-
-    client.pause(3.5)
-
-    assert fake_time.sleeps == [3.5]
-
-
 # --- construction from the config ------------------------------------------------------------------
 
 
@@ -305,5 +295,6 @@ def test_make_http_client_sets_user_agent_timeout_and_follows_redirects() -> Non
 def test_make_polite_client_takes_retries_and_pacing_from_the_config() -> None:
     config = ArxivConfig(max_retries=7, request_delay_seconds=3.0)
     with httpx.Client() as http:
-        assert (make_polite_client(config, http).max_retries, make_polite_client(config, http).min_interval) == (7, 3.0)
+        client = make_polite_client(config, http)
+        assert (client.retry.max_retries, client.retry.attempts, client.min_interval) == (7, 8, 3.0)
         assert make_polite_client(config, http, min_interval=0).min_interval == 0

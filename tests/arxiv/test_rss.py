@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
 import pytest
 
 from arxivbot import PROJECT_URL, __version__
@@ -326,49 +324,6 @@ def test_daily_feed_url_joins_categories_with_plus() -> None:
     )
 
 
-def test_daily_feed_url_for_a_local_file_is_that_file(tmp_path: Path) -> None:
-    feed = tmp_path / "saved-feed.xml"
-    feed.write_bytes(b"<rss/>")
-
-    assert daily_feed_url(str(feed), ["cs.AI", "cs.LG"]) == str(feed)
-    assert daily_feed_url(f"file://{feed}", ["math.GT"]) == str(feed)
-
-
-def test_daily_feed_url_for_a_local_folder_names_the_category_file(tmp_path: Path) -> None:
-    assert daily_feed_url(str(tmp_path), ["cs.AI", "cs.LG"]) == str(tmp_path / "cs.AI+cs.LG.xml")
-
-    (tmp_path / "cs.AI+cs.LG.xml").write_bytes(b"<rss/>")
-    assert daily_feed_url(str(tmp_path), ["cs.AI", "cs.LG"]) == str(tmp_path / "cs.AI+cs.LG.xml")
-
-    (tmp_path / "cs.AI+cs.LG").write_bytes(b"<rss/>")
-    assert daily_feed_url(str(tmp_path), ["cs.AI", "cs.LG"]) == str(tmp_path / "cs.AI+cs.LG")
-
-
-# --- fetching from disk ----------------------------------------------------------------------------
-
-
-def test_local_feed_files_are_read_from_disk(own_fixture: Finder, tmp_path: Path) -> None:
-    (tmp_path / "cs.AI+cs.LG.xml").write_bytes(own_fixture(FIVE_ITEMS).read_bytes())
-    url = daily_feed_url(f"file://{tmp_path}", ["cs.AI", "cs.LG"])
-    unused = PoliteClient(httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500))))
-
-    with unused.http:
-        fetched = fetch_daily_feed(unused, url)
-        via_scheme = fetch_daily_feed(unused, f"file://{url}")
-
-    assert fetched == via_scheme == FetchedFeed(url, own_fixture(FIVE_ITEMS).read_bytes(), None, None)
-    assert len(parse_daily_feed(fetched.body or b"", source_url=url).announcements) == 5
-
-
-def test_missing_or_unreadable_local_feed_names_the_path(tmp_path: Path) -> None:
-    client = PoliteClient(httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500))))
-    with client.http:
-        with pytest.raises(FetchError, match=rf"^{tmp_path}/cs\.AI\.xml: no such feed file; check arxiv\.rss_url$"):
-            fetch_daily_feed(client, str(tmp_path / "cs.AI.xml"))
-        with pytest.raises(FetchError, match="is a folder, not a feed file"):
-            fetch_daily_feed(client, str(tmp_path))
-
-
 # --- fetching over HTTP (a real server on 127.0.0.1) ----------------------------------------------
 
 
@@ -478,7 +433,7 @@ def test_server_error_forever_gives_up_after_max_retries(
 
 
 def test_404_fails_at_once_with_a_hint(local_server: LocalServer, arxiv: PoliteClient, sleeps: SleepRecorder) -> None:
-    with pytest.raises(FetchError, match=r"HTTP 404: arXiv has no such feed; .*categories \(cs\.AI\+cs\.LG\)"):
+    with pytest.raises(FetchError, match=r"HTTP 404: no such feed; .*categories \(cs\.AI\+cs\.LG\)"):
         fetch_daily_feed(arxiv, feed_url(local_server))  # no route: the server answers 404
 
     assert len(local_server.requests) == 1 and sleeps.delays == []
@@ -517,10 +472,7 @@ def test_too_slow_server_times_out_is_retried_then_a_fetch_error(
 
     with make_http_client(config) as http:
         arxiv = make_polite_client(config, http, min_interval=0, sleep=sleeps)
-        started = time.monotonic()
-        with pytest.raises(FetchError, match=r"timed out after 2 attempts"):
+        with pytest.raises(FetchError, match=r"timed out after 2 attempts"):  # not the 0.6 s answers
             fetch_daily_feed(arxiv, feed_url(local_server))
-        elapsed = time.monotonic() - started
 
     assert len(local_server.requests) == 2 and len(sleeps.delays) == 1
-    assert elapsed < 1.0  # two 0.2 s timeouts, not two 0.6 s answers

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from arxivbot.arxiv.client import PoliteClient
+from arxivbot.arxiv.client import PoliteClient, make_http_client
+from arxivbot.config import ArxivConfig, config_from_dict
 from arxivbot.errors import SummaryError
 from arxivbot.models import Paper
 from arxivbot.summarize.pdf import extract_text, fetch_pdf, pdf_cache_path
@@ -19,7 +19,7 @@ from tests.summarize.pdfs import make_pdf
 
 @pytest.fixture
 def client() -> Iterator[PoliteClient]:
-    with httpx.Client(timeout=5.0) as http:
+    with make_http_client(ArxivConfig(timeout_seconds=5.0)) as http:  # file:// served too
         yield PoliteClient(http, max_retries=1, sleep=lambda seconds: None)
 
 
@@ -74,12 +74,14 @@ def test_old_style_ids_and_local_folders(client: PoliteClient, tmp_path: Path) -
     source.mkdir(parents=True)
     (source / "9901001v2.pdf").write_bytes(make_pdf(["old style"]))
 
-    path = fetch_pdf(client, str(tmp_path / "mirror"), paper, tmp_path / "cache")
+    mirror = config_from_dict({"arxiv": {"pdf_url": "mirror"}}, base_dir=tmp_path).arxiv.pdf_url
+
+    path = fetch_pdf(client, mirror, paper, tmp_path / "cache")
 
     assert path == pdf_cache_path(tmp_path / "cache", paper) == tmp_path / "cache" / "hep-th_9901001v2.pdf"
     assert extract_text(path, 1000) == "old style"
-    with pytest.raises(SummaryError, match="no such PDF"):
-        fetch_pdf(client, str(tmp_path / "mirror"), make_paper(9), tmp_path / "cache")
+    with pytest.raises(SummaryError, match=r"PDF download failed: file://localhost/.*/mirror/2501\.00009v1: HTTP 404"):
+        fetch_pdf(client, mirror, make_paper(9), tmp_path / "cache")
 
 
 def test_extract_text_reads_every_page_up_to_the_budget(tmp_path: Path) -> None:

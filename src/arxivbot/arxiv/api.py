@@ -20,11 +20,14 @@ entry without a usable id or title is logged and skipped, never fatal.
 Pagination (:func:`fetch_window`): pages of ``max_results`` entries, ``sortBy=submittedDate`` ascending,
 ``start`` advanced by the number of entries actually received, stopping at ``totalResults``. Pacing,
 429/503 retries and ``Retry-After`` are the :class:`~arxivbot.arxiv.client.PoliteClient`'s job; this
-module adds what only an API client can see: a *valid but empty* page before ``totalResults`` is
-reached is asked again after a pause, up to the client's ``max_retries`` times, and then fails with a
+module adds what only an API client can see, under the same retry policy (:mod:`arxivbot.retry`): a
+*valid but empty* page before ``totalResults`` is reached is asked again after a pause (at least the
+pacing interval, doubling), up to the client's ``max_retries`` times, and then fails with a
 :class:`~arxivbot.errors.FetchError` instead of silently losing the rest of the window. A first page
 that reports zero results is asked once more before "no papers in this window" is believed, because
-the API is known to answer a busy moment with an empty result.
+the API is known to answer a busy moment with an empty result. A page that starts elsewhere than
+asked (a saved answer served for ``file://``, which ignores ``start``) fails rather than repeating
+papers.
 """
 
 from __future__ import annotations
@@ -32,17 +35,16 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from lxml import etree
 
 from arxivbot.arxiv.client import PoliteClient, raise_arxiv_reason
-from arxivbot.config import is_remote_url
 from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Paper, split_arxiv_id
+from arxivbot.retry import RetriesExhausted, Retryable
 
 log = logging.getLogger(__name__)
 
@@ -294,13 +296,9 @@ def fetch_window(
 
     Pages through the API politely; raises :class:`FetchError` when arXiv cannot be read or keeps
     answering empty pages, :class:`FeedFormatError` when it answers something that is not an API feed.
-    ``on_page`` is called after each accepted page (for progress displays). With a local file as
-    ``api_url`` (offline demos), the file is read as one API answer and filtered to the window.
+    ``on_page`` is called after each accepted page (for progress displays).
     """
     query = build_search_query(categories, start, end)
-    if not is_remote_url(api_url):
-        yield from _papers_from_file(api_url, start, end)
-        return
     offset = 0
     while True:
         page = _fetch_page(client, api_url, query, offset, page_size)
@@ -312,6 +310,15 @@ def fetch_window(
             return
 
 
+class _EmptyPage(Exception):
+    """A valid page without entries: where entries are due, or a first "zero results" not yet confirmed."""
+
+    def __init__(self, page: ApiPage, reason: str) -> None:
+        super().__init__(reason)
+        self.page = page
+        self.reason = reason
+
+
 def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, page_size: int) -> ApiPage:
     """One page; a valid page with no entries where entries are due is asked again, then fails."""
     params = {
@@ -321,9 +328,11 @@ def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, pag
         "sortBy": "submittedDate",
         "sortOrder": "ascending",
     }
-    attempt = 0
-    while True:
-        attempt += 1
+    asked = 0
+
+    def ask() -> ApiPage:
+        nonlocal asked
+        asked += 1
         try:
             body = client.get(api_url, params=params).content
         except FetchError as err:
@@ -332,34 +341,43 @@ def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, pag
             raise
         page = parse_api_page(body)
         if page.papers or page.skipped:
+            _check_paging(api_url, page, offset)
             return page
-        if offset >= page.total_results:
-            # Nothing is due here. Only "zero results" on a first page is asked once more to be sure.
-            if offset > 0 or attempt >= 2 or client.max_retries == 0:
-                return page
-        elif attempt > client.max_retries:
-            raise FetchError(
-                f"{api_url}: the arXiv API kept answering an empty page at start={offset} of "
-                f"{page.total_results} results ({attempt} attempts); the window stays missing, try again later",
-                url=api_url,
-                attempts=attempt,
-            )
-        delay = max(client.min_interval, client.backoff_base) * 2 ** (attempt - 1)
-        log.warning(
-            "arXiv API: empty page at start=%d of %d results; asking again in %.0f s (attempt %d)",
-            offset,
-            page.total_results,
-            delay,
-            attempt,
-        )
-        client.pause(delay)
+        if offset < page.total_results:
+            raise _EmptyPage(page, f"empty page at start={offset} of {page.total_results} results")
+        if offset == 0 and asked == 1:  # the API is known to answer a busy moment with "zero results"
+            raise _EmptyPage(page, "zero results, asking once more to be sure")
+        return page
 
-
-def _papers_from_file(path: str, start: datetime, end: datetime) -> Iterator[Paper]:
+    # The pause before asking again is at least the pacing interval: 3 s, 6 s, 12 s, … for arXiv.
+    policy = replace(client.retry, backoff_base=max(client.min_interval, client.retry.backoff_base))
     try:
-        with Path(path).open("rb") as handle:
-            for paper in iter_api_entries(handle):
-                if paper.published is not None and start <= paper.published <= end:
-                    yield paper
-    except OSError as err:
-        raise FetchError(f"{path}: cannot read arxiv.api_url ({err.strerror or err})", url=path) from None
+        return policy.call(ask, what=api_url, judge=_judge_page)
+    except RetriesExhausted as gave_up:
+        empty = cast(_EmptyPage, gave_up.last)  # the only failure _judge_page retries
+        if offset >= empty.page.total_results:  # "zero results" with no retries allowed: believed
+            return empty.page
+        raise FetchError(
+            f"{api_url}: the arXiv API kept answering an empty page at start={offset} of "
+            f"{empty.page.total_results} results ({gave_up.attempts} attempts); the window stays missing, "
+            "try again later",
+            url=api_url,
+            attempts=gave_up.attempts,
+        ) from None
+
+
+def _judge_page(err: Exception) -> Retryable | None:
+    return Retryable(err.reason) if isinstance(err, _EmptyPage) else None
+
+
+def _check_paging(api_url: str, page: ApiPage, offset: int) -> None:
+    """A page that starts elsewhere than asked answers another question (a saved file ignores ``start``).
+
+    Paging on would repeat or skip papers, so this fails instead of silently mixing pages.
+    """
+    if page.start_index != offset:
+        raise FetchError(
+            f"{api_url}: asked for results from start={offset}, the answer starts at {page.start_index}; "
+            "arxiv.api_url does not page like the arXiv API (a saved answer must be one complete answer)",
+            url=api_url,
+        )

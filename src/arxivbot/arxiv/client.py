@@ -2,32 +2,34 @@
 
 arXiv's terms ask for at most one API request every three seconds and a User-Agent that says who is
 calling; it answers 429/503 when busy, sometimes with ``Retry-After``. :class:`PoliteClient` wraps an
-``httpx.Client`` (passed in, so tests hand one pointed at a local server) and owns all of that. The
-clock and the sleep are injectable so tests check the pacing without really waiting.
+``httpx.Client`` (passed in, so tests hand one pointed at a local server) and owns the pacing; its
+retries follow the one policy of :mod:`arxivbot.retry`. The clock and the sleep are injectable so
+tests check the pacing and the backoff without really waiting.
+
+:func:`make_http_client` mounts :class:`~arxivbot.arxiv.files.FileTransport` for ``file://``, so a
+local feed, API answer or PDF folder (offline demos, tests) is fetched with the same GETs as arXiv.
 """
 
 from __future__ import annotations
 
-import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from arxivbot import USER_AGENT
+from arxivbot.arxiv.files import FileTransport, with_host
 from arxivbot.config import ArxivConfig
 from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
-
-log = logging.getLogger(__name__)
+from arxivbot.retry import RetriesExhausted, Retryable, RetryPolicy, server_retry_after
 
 # Timeouts, "too early", rate limiting and every 5xx: the issue asks for retries on any server error.
 MAX_ERROR_BODY = 64 * 1024  # enough for arXiv's error feeds, never a whole response kept around
 RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
+# Pacing is politeness towards a server; reading a local file (file://) needs none.
+_PACED_SCHEMES = frozenset({"http", "https"})
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -36,17 +38,18 @@ def user_agent(contact: str | None = None) -> str:
 
 
 def make_http_client(arxiv: ArxivConfig, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An ``httpx.Client`` set up for arXiv: User-Agent, timeout, redirects followed."""
+    """An ``httpx.Client`` set up for arXiv: User-Agent, timeout, redirects followed, ``file://`` served."""
     return httpx.Client(
         headers={"User-Agent": user_agent(arxiv.contact)},
         timeout=httpx.Timeout(arxiv.timeout_seconds or None, connect=min(arxiv.timeout_seconds or 10.0, 10.0)),
         follow_redirects=True,
         transport=transport,
+        mounts={"file://": FileTransport()},
     )
 
 
 class PoliteClient:
-    """GETs with pacing between request starts, bounded retries and exponential backoff.
+    """GETs with pacing between request starts and bounded retries (see :mod:`arxivbot.retry`).
 
     Retried: connection errors, timeouts, and the statuses in ``RETRYABLE_STATUS``; a ``Retry-After``
     header (seconds or an HTTP date) is honoured when longer than the computed backoff, up to
@@ -65,10 +68,14 @@ class PoliteClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
-        self.max_retries = max_retries
         self.min_interval = min_interval
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
+        self.retry = RetryPolicy(
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            max_backoff=max_backoff,
+            max_retry_after=max_backoff,
+            sleep=sleep,
+        )
         self._sleep = sleep
         self._clock = clock
         self._last_request: float | None = None
@@ -83,72 +90,44 @@ class PoliteClient:
         retry_statuses: frozenset[int] = RETRYABLE_STATUS,
     ) -> httpx.Response:
         """The final successful (2xx/304) response; :class:`FetchError` after the last attempt."""
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            self._wait_turn()
+        url = with_host(url)
+        attempt = 0
+
+        def once() -> httpx.Response:
+            nonlocal attempt
+            attempt += 1
+            self._wait_turn(url)
             try:
                 response = self.http.get(url, params=params, headers=headers)
-            except httpx.TransportError as err:  # connection refused/reset, timeouts, protocol errors
-                reason = _describe_transport_error(err)
-                if attempt == attempts:
-                    raise FetchError(
-                        f"{url}: {reason} after {attempt} attempts; check your network or "
-                        "arxiv.rss_url/arxiv.api_url, or try again later",
-                        url=url,
-                        attempts=attempt,
-                    ) from None
-                delay = self._backoff(attempt)
-                log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", url, reason, delay, attempt, attempts)
-                self._sleep(delay)
-                continue
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:  # asking again cannot help
+                raise FetchError(
+                    f"{url}: cannot be fetched ({err}); check arxiv.rss_url, arxiv.api_url and arxiv.pdf_url",
+                    url=url,
+                    attempts=attempt,
+                ) from None
             if response.status_code < 300 or response.status_code == 304:
                 return response
-            if response.status_code not in retry_statuses or attempt == attempts:
-                busy = response.status_code in retry_statuses
-                raise FetchError(
-                    f"{url}: HTTP {response.status_code} after {attempt} attempt(s)"
-                    + (
-                        "; arXiv is busy or down, try again later"
-                        if busy
-                        else "; check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories"
-                    ),
-                    url=url,
-                    status=response.status_code,
-                    attempts=attempt,
-                    body=response.content[:MAX_ERROR_BODY],
-                )
-            delay = max(self._backoff(attempt), _retry_after(response) or 0.0)
-            delay = min(delay, self.max_backoff)
-            log.warning(
-                "%s: HTTP %d; retrying in %.1f s (attempt %d of %d)",
-                url,
-                response.status_code,
-                delay,
-                attempt,
-                attempts,
-            )
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            if response.status_code in retry_statuses:
+                raise _Busy(response)
+            raise _refused(url, response, attempt)
 
-    def pause(self, seconds: float) -> None:
-        """Wait (with the injected sleep) — for callers that must back off on a valid-but-empty page."""
-        self._sleep(seconds)
+        try:
+            return self.retry.call(once, what=url, judge=_judge)
+        except RetriesExhausted as gave_up:
+            raise _exhausted(url, gave_up) from None
 
-    def _wait_turn(self) -> None:
+    def _wait_turn(self, url: str) -> None:
         """Keep at least ``min_interval`` seconds between the starts of two requests, across threads."""
+        if self.min_interval <= 0 or httpx.URL(url).scheme not in _PACED_SCHEMES:
+            return
         with self._turn:
             now = self._clock()
-            if self._last_request is not None and self.min_interval > 0:
+            if self._last_request is not None:
                 remaining = self._last_request + self.min_interval - now
                 if remaining > 0:
                     self._sleep(remaining)
                     now = self._clock()
             self._last_request = now
-
-    def _backoff(self, attempt: int) -> float:
-        # Exponential with a little jitter, so many clients retrying do not all come back at once.
-        base = self.backoff_base * (2 ** (attempt - 1))
-        return min(self.max_backoff, base * (1 + random.uniform(0, 0.1)))
 
 
 def make_polite_client(
@@ -161,11 +140,58 @@ def make_polite_client(
 ) -> PoliteClient:
     """A :class:`PoliteClient` configured from the ``arxiv`` config section."""
     return PoliteClient(
-        http or make_http_client(arxiv),
+        make_http_client(arxiv) if http is None else http,
         max_retries=arxiv.max_retries,
         min_interval=arxiv.request_delay_seconds if min_interval is None else min_interval,
         sleep=sleep,
         clock=clock,
+    )
+
+
+class _Busy(Exception):
+    """A retryable status (429, 503, …): the response is kept for its Retry-After and its body."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _judge(err: Exception) -> Retryable | None:
+    if isinstance(err, _Busy):
+        return Retryable(f"HTTP {err.response.status_code}", server_retry_after(err.response.headers))
+    if isinstance(err, httpx.TransportError):  # connection refused/reset, timeouts, protocol errors
+        return Retryable(_describe_transport_error(err))
+    return None
+
+
+def _refused(url: str, response: httpx.Response, attempts: int) -> FetchError:
+    """A status that asking again will not change (400, 404, …): fail at once, saying what to check."""
+    return FetchError(
+        f"{url}: HTTP {response.status_code} after {attempts} attempt(s); "
+        "check the address (arxiv.rss_url, arxiv.api_url, arxiv.pdf_url) and the categories",
+        url=url,
+        status=response.status_code,
+        attempts=attempts,
+        body=response.content[:MAX_ERROR_BODY],
+    )
+
+
+def _exhausted(url: str, gave_up: RetriesExhausted) -> FetchError:
+    if isinstance(gave_up.last, _Busy):
+        response = gave_up.last.response
+        return FetchError(
+            f"{url}: HTTP {response.status_code} after {gave_up.attempts} attempt(s); "
+            "arXiv is busy or down, try again later",
+            url=url,
+            status=response.status_code,
+            attempts=gave_up.attempts,
+            body=response.content[:MAX_ERROR_BODY],
+        )
+    return FetchError(
+        f"{url}: {gave_up.reason} after {gave_up.attempts} attempts; check your network or "
+        "arxiv.rss_url/arxiv.api_url, or try again later",
+        url=url,
+        attempts=gave_up.attempts,
     )
 
 
@@ -184,27 +210,6 @@ def raise_arxiv_reason(err: FetchError, parse: Callable[[bytes], object]) -> Non
         raise explained from None
     except FeedFormatError:
         return
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    return parse_retry_after(response.headers.get("Retry-After"))
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP date; None if absent or bad."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _describe_transport_error(err: httpx.TransportError) -> str:

@@ -18,14 +18,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from arxivbot.arxiv.client import raise_arxiv_reason
 from arxivbot.arxiv.feed_items import DateCache, MalformedItem, announcement_from_item
-from arxivbot.config import is_remote_url
 from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Announcement, Listing
 
@@ -57,42 +55,29 @@ class FetchedFeed:
 
 
 def daily_feed_url(rss_url: str, categories: Sequence[str]) -> str:
-    """Where today's listing for ``categories`` lives: one URL (or file) for all of them.
+    """Where today's listing for ``categories`` lives: one URL for all of them.
 
-    * A remote ``rss_url`` gets the categories appended, joined by ``+``:
-      ``https://rss.arxiv.org/rss`` + ``["cs.AI", "cs.LG"]`` → ``https://rss.arxiv.org/rss/cs.AI+cs.LG``.
-    * A local path (``file://`` already stripped by the config) that is a **file** is the feed itself,
-      whatever the categories.
-    * A local **directory** holds one file per category set, like the URL's last segment:
-      ``<dir>/cs.AI+cs.LG`` if it exists, else ``<dir>/cs.AI+cs.LG.xml`` (the usual name for a saved
-      feed). When neither exists the ``.xml`` path is returned, and fetching it names it in the error.
-    * Any other local path is returned as it is; fetching it reports it missing.
-
-    A category listed twice is requested once.
+    The categories are appended to ``rss_url``, joined by ``+``, the same way for arXiv and for a
+    local source: ``https://rss.arxiv.org/rss`` + ``["cs.AI", "cs.LG"]`` →
+    ``https://rss.arxiv.org/rss/cs.AI+cs.LG``. For a ``file://`` source the transport
+    (:mod:`arxivbot.arxiv.files`) answers such a URL from a saved feed file, or from a folder's
+    ``cs.AI+cs.LG`` or ``cs.AI+cs.LG.xml``. A category listed twice is requested once.
     """
     joined = "+".join(dict.fromkeys(categories))
-    if is_remote_url(rss_url):
-        return f"{rss_url.rstrip('/')}/{joined}"
-    path = Path(_strip_file_scheme(rss_url))
-    if path.is_dir():
-        bare = path / joined
-        return str(bare if bare.is_file() else path / f"{joined}.xml")
-    return str(path)
+    return f"{rss_url.rstrip('/')}/{joined}"
 
 
 # --- fetching --------------------------------------------------------------------------------------
 
 
 def fetch_daily_feed(client: PoliteClient, url: str, validators: HttpValidators | None = None) -> FetchedFeed:
-    """GET the daily feed (conditionally, when ``validators`` are known) or read it from disk.
+    """GET the daily feed, conditionally when ``validators`` are known.
 
     Sends ``If-None-Match`` / ``If-Modified-Since`` from the validators remembered in the database; a
     304 answer gives a :class:`FetchedFeed` whose ``not_modified`` is true. The body is not checked
     here: :func:`parse_daily_feed` decides whether it is a feed, so callers should remember the new
-    validators only after it parsed. Raises :class:`FetchError` when arXiv (or the file) can't be read.
+    validators only after it parsed. Raises :class:`FetchError` when the feed can't be read.
     """
-    if not is_remote_url(url):
-        return _read_local_feed(url)
     headers: dict[str, str] = {}
     if validators is not None:
         if validators.etag:
@@ -105,7 +90,7 @@ def fetch_daily_feed(client: PoliteClient, url: str, validators: HttpValidators 
         if err.status in (400, 404):  # arXiv answers 400 with an error feed for an unknown category
             raise_arxiv_reason(err, lambda body: parse_daily_feed(body, source_url=url))
             raise FetchError(
-                f"{url}: HTTP {err.status}: arXiv has no such feed; check arxiv.rss_url and the "
+                f"{url}: HTTP {err.status}: no such feed; check arxiv.rss_url and the "
                 f"categories ({url.rsplit('/', 1)[-1]})",
                 url=url,
                 status=err.status,
@@ -123,23 +108,6 @@ def fetch_daily_feed(client: PoliteClient, url: str, validators: HttpValidators 
             last_modified or (validators.last_modified if validators else None),
         )
     return FetchedFeed(url, response.content, etag, last_modified)
-
-
-def _read_local_feed(location: str) -> FetchedFeed:
-    path = Path(_strip_file_scheme(location))
-    try:
-        body = path.read_bytes()
-    except FileNotFoundError:
-        raise FetchError(f"{path}: no such feed file; check arxiv.rss_url", url=str(path)) from None
-    except IsADirectoryError:
-        raise FetchError(f"{path}: is a folder, not a feed file; check arxiv.rss_url", url=str(path)) from None
-    except OSError as err:
-        raise FetchError(f"{path}: cannot read the feed file ({err.strerror})", url=str(path)) from None
-    return FetchedFeed(str(path), body, None, None)
-
-
-def _strip_file_scheme(location: str) -> str:
-    return location[len("file://") :] if location.startswith("file://") else location
 
 
 # --- parsing ---------------------------------------------------------------------------------------

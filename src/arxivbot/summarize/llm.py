@@ -33,7 +33,7 @@ from arxivbot.summarize.request import (
     TokenBudget,
     missing_key_message,
 )
-from arxivbot.summarize.retry import RetryPolicy
+from arxivbot.summarize.retry import llm_retry_policy
 
 __all__ = ["SummaryResult", "make_llm_client", "prompt_hash", "summarize_papers"]
 
@@ -159,7 +159,7 @@ def summarize_papers(
             prompt=prompt,
             prompt_hash=key,
             input_mode=mode,
-            policy=RetryPolicy(max_retries=ai.max_retries, sleep=sleep),
+            policy=llm_retry_policy(ai.max_retries, sleep),
             budget=TokenBudget(ai.max_tokens_per_run),
             pdf_client=downloads,
             pdf_url=config.arxiv.pdf_url,

@@ -14,7 +14,6 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from arxivbot.arxiv.client import PoliteClient
-from arxivbot.config import is_remote_url
 from arxivbot.errors import FetchError, OutputError, SummaryError
 from arxivbot.files import write_atomic
 from arxivbot.models import Paper
@@ -43,14 +42,15 @@ def looks_like_pdf(data: bytes) -> bool:
 def fetch_pdf(client: PoliteClient, pdf_url: str, paper: Paper, cache_dir: Path) -> Path:
     """The path of the paper's PDF in the cache, downloading it first if it is not there yet.
 
-    ``pdf_url`` is ``arxiv.pdf_url``: a URL prefix, or a local folder of ``<versioned id>.pdf`` files
-    (offline runs and demos). Raises :class:`SummaryError` when the PDF cannot be had.
+    ``pdf_url`` is ``arxiv.pdf_url``: a URL prefix, ``https://`` or ``file://`` (a local folder of
+    ``<versioned id>.pdf`` files, for offline runs and demos, served by the client's file transport).
+    Raises :class:`SummaryError` when the PDF cannot be had.
     """
     path = pdf_cache_path(cache_dir, paper)
     if path.is_file() and looks_like_pdf(path.read_bytes()[:_HEADER_WINDOW]):
         return path
     source = pdf_url_for(pdf_url, paper)
-    data = _download(client, source) if is_remote_url(pdf_url) else _read_local(Path(pdf_url), paper)
+    data = _download(client, source)
     if not looks_like_pdf(data):
         raise SummaryError(f"{source}: the answer is not a PDF (arXiv may still be generating it); try again later")
     try:
@@ -66,16 +66,6 @@ def _download(client: PoliteClient, url: str) -> bytes:
         return client.get(url).content
     except FetchError as err:
         raise SummaryError(f"PDF download failed: {err}") from None
-
-
-def _read_local(folder: Path, paper: Paper) -> bytes:
-    for candidate in (folder / f"{paper.versioned_id}.pdf", folder / paper.versioned_id):
-        if candidate.is_file():
-            try:
-                return candidate.read_bytes()
-            except OSError as err:
-                raise SummaryError(f"{candidate}: cannot read the PDF ({err.strerror or err})") from None
-    raise SummaryError(f"{folder / paper.versioned_id}.pdf: no such PDF (arxiv.pdf_url is a local folder)")
 
 
 def extract_text(path: Path, max_chars: int) -> str:

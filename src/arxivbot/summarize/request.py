@@ -23,9 +23,10 @@ from arxivbot.arxiv.client import PoliteClient
 from arxivbot.config import AISummaryConfig
 from arxivbot.errors import LLMAuthError, SummaryError
 from arxivbot.models import Paper, Summary
+from arxivbot.retry import RetryPolicy
 from arxivbot.summarize.pdf import extract_text, fetch_pdf
 from arxivbot.summarize.prompt import Message, abstract_messages, text_messages, upload_messages
-from arxivbot.summarize.retry import RetriesExhausted, RetryPolicy, call_with_retries
+from arxivbot.summarize.retry import RetriesExhausted, call_with_retries
 
 log = logging.getLogger(__name__)
 
