@@ -19,7 +19,7 @@ import pytest
 
 from arxivbot.config import Config, config_from_dict
 from arxivbot.pipeline import run_cycle
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.llmserver import LLMServer, Reply
 from tests.localserver import LocalServer, Scripted
 
@@ -72,7 +72,7 @@ class Sleeps(list[float]):
 
 
 def digest_ids(config: Config, day: date) -> list[str]:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         digest = store.load_digest(day)
     assert digest is not None
     return [entry.scored.paper.arxiv_id for entry in digest.entries]
@@ -181,7 +181,7 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
     assert all(any(paper in warning for warning in report.warnings) for paper in top_two)
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "<details>" not in readme and "Sparse Mixture-of-Experts" in readme
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         assert store.count_summaries() == 0  # nothing half-made is stored
 
 

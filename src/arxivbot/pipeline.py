@@ -23,10 +23,10 @@ from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_fee
 from arxivbot.backfill import BackfillReport, backfill, catch_up
 from arxivbot.config import Config
 from arxivbot.errors import ArxivbotError, LLMAuthError
-from arxivbot.models import Announcement, RunReport, ScoredPaper
+from arxivbot.models import Announcement, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import publish_outputs
 from arxivbot.rank import SelectionRules, select_papers
-from arxivbot.store import HttpValidators, Store, utc_now
+from arxivbot.store import Store, open_store, utc_now
 from arxivbot.summarize.llm import SummaryRunReport, make_llm_client, summarize_papers
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def run_cycle(
             fetched=preview.announced,
             selected=len(preview.ranking),
         )
-    with Store(config.storage.database) as store, _http_client(config, http) as client:
+    with open_store(config.storage.database) as store, _http_client(config, http) as client:
         arxiv = _polite(config, client, sleep)
         run_id = store.start_run("run", day)
         started = utc_now()
@@ -93,6 +93,10 @@ def run_cycle(
             _record_failure(store, run_id, started, day, err)
             raise
         store.finish_run(run_id, report)
+        try:  # the run itself succeeded: a retention that fails is retried by the next run
+            store.apply_retention(report.day or started.date(), config.retention_policy())
+        except ArxivbotError as err:
+            log.warning("Retention not applied this time: %s", err)
         return report
 
 
@@ -105,7 +109,7 @@ def preview_cycle(config: Config, *, day: date | None = None, http: httpx.Client
     digest_day = day or listing.announced or utc_now().date()
     already_listed: set[str] = set()
     if config.storage.database.is_file():
-        with Store(config.storage.database, readonly=True) as store:
+        with open_store(config.storage.database, readonly=True) as store:
             already_listed = store.digested_before(digest_day)
     ranking = select_papers(listing.announcements, SelectionRules.from_config(config), exclude_ids=already_listed)
     return Preview(day=digest_day, announced=len(listing.announcements), ranking=tuple(ranking))
@@ -120,7 +124,7 @@ def run_backfill(
     sleep: Callable[[float], None] | None = None,
 ) -> BackfillReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
-    with Store(config.storage.database) as store, _http_client(config, http) as client:
+    with open_store(config.storage.database) as store, _http_client(config, http) as client:
         run_id = store.start_run("backfill")
         started = utc_now()
         try:

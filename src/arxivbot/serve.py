@@ -53,6 +53,7 @@ from starlette.routing import Route
 from arxivbot import __version__
 from arxivbot.config import Config
 from arxivbot.errors import ServeError
+from arxivbot.models import RunRecord
 from arxivbot.publish.feeds import feed_path
 from arxivbot.publish.served import PublishedSite, Resource, reader
 from arxivbot.publish.site import PAGE, PAPERS_JSON
@@ -64,7 +65,7 @@ from arxivbot.schedule import (
     should_run_on_startup,
     start_scheduler,
 )
-from arxivbot.store import RunRecord, Store
+from arxivbot.store import open_store
 
 __all__ = ["create_app", "create_static_app", "next_scheduled_run", "serve", "should_run_on_startup"]
 
@@ -80,7 +81,7 @@ PAGE_SECURITY_POLICY = (
 
 def create_app(config: Config, *, run_cycle: Callable[[], object] | None = None, scheduler: bool = True) -> Starlette:
     """The ASGI app. ``scheduler=False`` runs no daily and no start-up cycle (tests, external cron)."""
-    Store(config.storage.database).close()  # create and migrate the database once; then only read it
+    open_store(config.storage.database).close()  # create and migrate the database once; then only read it
     site = PublishedSite(config)
     site.refresh()
     runner = CycleRunner(run_cycle or pipeline_cycle(config), site)
