@@ -26,6 +26,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -201,12 +202,14 @@ def simulate(workdir: Path, days: int, items: int, retention: dict[str, object])
         feed.write_bytes(body)
         command = [sys.executable, "-m", "arxivbot", "run", "-q", "--config", str(config)]
         command += ["--date", day.isoformat(), "--no-backfill"]
+        started = time.perf_counter()
         subprocess.run(command, check=True, cwd=workdir, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
         wal = database.with_name(database.name + "-wal")
         size = database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         sizes.append(size)
         grown = size - (sizes[-2] if n > 1 else 0)
-        print(f"  day {n:2d} {day}  {size / 1e6:7.2f} MB  (+{grown / 1e6:5.2f} MB)", flush=True)
+        print(f"  day {n:2d} {day}  {size / 1e6:7.2f} MB  ({grown / 1e6:+6.2f} MB)  run {seconds:4.1f} s", flush=True)
     return sizes
 
 

@@ -223,3 +223,27 @@ def test_the_schema_files_ship_in_the_wheel(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for migration in migrations():
         assert f"arxivbot/store/schema/{migration.name}.sql" in names
+
+
+def test_the_cli_refuses_a_newer_database_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from arxivbot.cli import main
+
+    (tmp_path / "config.json").write_text(
+        json.dumps({"categories": ["cs.LG"], "arxiv": {"rss_url": "feed.xml"}}), encoding="utf-8"
+    )
+    database = tmp_path / "data" / "arxivbot.db"
+    open_store(database).close()
+    _history(database, [m.name for m in migrations()] + ["9001_embeddings"])
+    before = _fingerprint(database)
+
+    result = CliRunner().invoke(main, ["run", "--config", str(tmp_path / "config.json"), "--no-backfill"])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"arxivbot: error: {database}: the database was upgraded by a newer arxivbot (its schema has "
+        "9001_embeddings, which this version does not know); upgrade arxivbot (pip install -U arxivbot) "
+        "to use it, or restore a backup made with this version"
+    )
+    assert _fingerprint(database) == before
