@@ -124,3 +124,18 @@ def test_a_paper_without_reasons_and_its_summary_come_back(tmp_path: Path) -> No
     (entry,) = digest.entries
     assert entry.scored.reasons == () and entry.scored.reason == ""
     assert entry.summary is not None and entry.summary.text == "**Summary**"
+
+
+def test_a_database_part_way_through_its_history_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    first = migrations()[0]
+    db.executescript(first.sql)
+    db.execute("INSERT INTO _migrations VALUES (?, '2025-01-01T00:00:00+00:00')", (first.name,))
+    db.commit()
+    db.close()
+
+    with open_store(path) as store:
+        assert store.applied_migrations() == [migration.name for migration in migrations()]
+        assert store.save_announcements([announced("2512.00001", date(2025, 12, 24))]) == 1

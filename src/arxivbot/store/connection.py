@@ -24,7 +24,7 @@ _CHUNK = 500  # ids per ``IN (...)``: well under SQLite's bound-parameter limit
 _DAMAGED = ("file is not a database", "malformed")
 
 
-class Connection:
+class Database:
     """One connection to the arxivbot database: the base every concern of :class:`SQLiteStore` shares."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from arxivbot.models import Digest, DigestEntry, FeedItem, ScoredPaper, Summary
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import (
     ENTRY_COLUMNS,
     PAPER_COLUMNS,
@@ -36,7 +36,7 @@ _ENTRY_SELECT = f"""
 """
 
 
-class DigestStore(Connection):
+class DigestStore(Database):
     def save_digest(
         self,
         day: date,

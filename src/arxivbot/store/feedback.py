@@ -8,14 +8,14 @@ from collections.abc import Iterable
 
 from arxivbot.errors import ConfigError
 from arxivbot.models import split_arxiv_id
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import iso, utc_now
 
 VERDICTS = ("like", "dislike")
 _VERSIONED = re.compile(r"v\d+(\.pdf)?/?$")
 
 
-class FeedbackStore(Connection):
+class FeedbackStore(Database):
     def record_feedback(self, arxiv_ids: Iterable[str], verdict: str) -> int:
         """Record ``verdict`` ('like' or 'dislike') for each paper, replacing an earlier one.
 

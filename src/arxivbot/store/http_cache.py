@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from datetime import date
 
 from arxivbot.models import HttpValidators
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import iso, parse_day, utc_now
 
 
-class FetchStateStore(Connection):
+class FetchStateStore(Database):
     def http_validators(self, url: str) -> HttpValidators | None:
         row = self._db.execute("SELECT etag, last_modified, announced FROM http_cache WHERE url=?", (url,)).fetchone()
         if row is None:

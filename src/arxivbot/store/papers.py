@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from arxivbot.models import Announcement, Paper
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import PAPER_COLUMNS, iso, names, paper_from, paper_values, placeholders, utc_now
 
 _PAPER_SELECT = f"SELECT {names(PAPER_COLUMNS)} FROM papers"
@@ -21,7 +21,7 @@ _ANNOUNCEMENT_COLUMNS = ("arxiv_id", "announced", "announce_type", "version", "s
 _ANNOUNCED_IN = ("announcements", "compact_papers")
 
 
-class PaperStore(Connection):
+class PaperStore(Database):
     def save_announcements(self, announcements: Iterable[Announcement]) -> int:
         """Store papers and their announcements; return how many papers were new to the database.
 

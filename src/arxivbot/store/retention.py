@@ -13,12 +13,13 @@ auto-vacuum; an older one is converted once with ``VACUUM``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 from datetime import date, timedelta
 
 from arxivbot.errors import StoreError
 from arxivbot.models import RetentionPolicy, RetentionReport
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 
 # Where the ids of papers that keep their full record for ever come from: one SELECT of an
 # ``arxiv_id`` column each. A table that should protect its papers (the library) adds one line.
@@ -27,6 +28,8 @@ KEPT_FOR_EVER: tuple[str, ...] = (
     "SELECT arxiv_id FROM feedback",  # liked or disliked: what learned ranking trains on
     "SELECT arxiv_id FROM summaries",  # a summary was paid for: it stays with its paper
 )
+
+log = logging.getLogger(__name__)
 
 _INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 _KEPT_ROWIDS = -(2**62)  # where the block of kept papers past the window starts (see _settle_kept_papers)
@@ -41,7 +44,7 @@ def title_hash(title: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class RetentionStore(Connection):
+class RetentionStore(Database):
     def apply_retention(self, today: date, policy: RetentionPolicy) -> RetentionReport:
         """Compact the papers announced more than ``policy.full_days`` before ``today`` that no one
         kept, in one transaction, then give the freed space back (``policy.vacuum``)."""
@@ -57,7 +60,7 @@ class RetentionStore(Connection):
                 f"{self.path}: could not apply the retention policy ({err}); what was not done is retried "
                 "next time (free disk space: VACUUM needs about the database's size)"
             ) from None
-        return RetentionReport(
+        report = RetentionReport(
             cutoff=cutoff,
             compacted_papers=papers,
             compacted_announcements=announcements,
@@ -65,6 +68,16 @@ class RetentionStore(Connection):
             bytes_before=before,
             bytes_after=self._size(),
         )
+        log.log(
+            logging.INFO if papers or converted else logging.DEBUG,
+            "Retention: %d paper(s) last announced before %s compacted%s; database %.1f MB -> %.1f MB",
+            papers,
+            cutoff,
+            " (converted to incremental auto-vacuum)" if converted else "",
+            before / 1e6,
+            report.bytes_after / 1e6,
+        )
+        return report
 
     def _compact_before(self, cutoff: date) -> tuple[int, int]:
         """Replace the full records of the papers last announced before ``cutoff`` and not kept by

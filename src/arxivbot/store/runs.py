@@ -6,13 +6,13 @@ from datetime import date
 from typing import Any
 
 from arxivbot.models import RunRecord, RunReport
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import RUN_COLUMNS, iso, names, run_from, utc_now
 
 _RUN_SELECT = f"SELECT {names(RUN_COLUMNS)} FROM runs"
 
 
-class RunStore(Connection):
+class RunStore(Database):
     def start_run(self, kind: str, day: date | None = None) -> int:
         with self.transaction() as db:
             cursor = db.execute(

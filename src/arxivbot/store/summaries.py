@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from arxivbot.errors import StoreError
 from arxivbot.models import Summary
-from arxivbot.store.connection import Connection
+from arxivbot.store.connection import Database
 from arxivbot.store.rows import SUMMARY_COLUMNS, names, placeholders, summary_from, summary_values
 
 
-class SummaryStore(Connection):
+class SummaryStore(Database):
     def get_summary(self, arxiv_id: str, version: int, model: str, prompt_hash: str, input_mode: str) -> Summary | None:
         row = self._db.execute(
             f"""SELECT {names(SUMMARY_COLUMNS)} FROM summaries
