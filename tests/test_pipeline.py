@@ -171,9 +171,8 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
             "max_retries": 2,
         },
     )
-    client = openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0)
-
-    report = run_cycle(config, http=http, llm=client, sleep=Sleeps())
+    with openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0) as client:  # closed: no leaked socket
+        report = run_cycle(config, http=http, llm=client, sleep=Sleeps())
 
     assert report.status == "ok" and report.summarized == 0 and report.summary_failures == 2
     assert len(llm.chat_requests) == 2 * 3  # bounded: 1 attempt + 2 retries per paper
