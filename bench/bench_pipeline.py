@@ -37,7 +37,7 @@ from arxivbot.models import Announcement, Paper
 from arxivbot.publish.readme import render_readme
 from arxivbot.publish.site import render_site
 from arxivbot.rank import SelectionRules, select_papers
-from arxivbot.store import Store
+from arxivbot.store import open_store
 
 CATEGORIES = ["cs.AI", "cs.CL", "cs.DC", "cs.LG"]
 OTHER_CATEGORIES = ["cs.CV", "stat.ML", "cs.RO", "cs.IR", "math.OC", "eess.SP"]
@@ -227,7 +227,7 @@ def arxivbot_day(body: bytes, workdir: Path, mode: str) -> dict[str, float]:
     timings["select+rank"] = clock() - start
 
     start = clock()
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         store.save_announcements(listing.announcements)
         day = listing.announced or date(2025, 12, 24)
         store.save_digest(

@@ -2,7 +2,7 @@
 
     python bench/bench_serve.py [--seconds 10] [--clients 32] [--wrk]
 
-* Data: a fresh SQLite database in a temp folder, seeded through ``Store`` with 30 days x 30 papers
+* Data: a fresh SQLite database in a temp folder, seeded through ``open_store`` with 30 days x 30 papers
   (realistic abstracts; the top 15 of each day with a ~3 kB Chinese/English markdown summary, as the
   reference bot produces). ``feeds.max_items`` is 100, so ``/rss`` carries 100 items.
 * Ours: ``arxivbot.serve.create_app`` under uvicorn (one worker, scheduler off), serving pre-rendered bytes.
@@ -42,7 +42,7 @@ from pathlib import Path
 
 from arxivbot.config import Config, load_config
 from arxivbot.models import Announcement, Paper, ScoredPaper, Summary
-from arxivbot.store import Store
+from arxivbot.store import open_store
 
 DAYS = 30
 PAPERS_PER_DAY = 30
@@ -121,7 +121,7 @@ def words(rng: random.Random, count: int) -> str:
 def seed_database(config: Config, today: date) -> None:
     """30 days x 30 papers, as the pipeline stores them, newest day = ``today``."""
     rng = random.Random(20251224)
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         for back in range(DAYS - 1, -1, -1):
             day = today - timedelta(days=back)
             papers = []
@@ -204,7 +204,7 @@ def run_reference(config_path: str, port: int) -> None:
 
     @app.get("/rss")
     def rss() -> Response:
-        with Store(config.storage.database) as store:  # the reference reads and renders per request
+        with open_store(config.storage.database) as store:  # the reference reads and renders per request
             days = store.digest_days()
             digest = store.load_digest(days[0])
             assert digest is not None

@@ -24,7 +24,7 @@ from tests.summarize.pdfs import make_pdf  # noqa: E402
 
 from arxivbot.config import Config, config_from_dict  # noqa: E402
 from arxivbot.models import Paper  # noqa: E402
-from arxivbot.store import Store  # noqa: E402
+from arxivbot.store import open_store  # noqa: E402
 from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers  # noqa: E402
 
 KEY_ENV = "ARXIVBOT_BENCH_LLM_KEY"
@@ -69,7 +69,7 @@ def timed_run(
     folder: Path, server: LLMServer, items: list[Paper], workers: int, mode: str
 ) -> tuple[float, SummaryResult]:
     settings = config(folder, server, workers, mode)
-    with Store(settings.storage.database) as store, make_llm_client(settings.ai_summary) as llm:
+    with open_store(settings.storage.database) as store, make_llm_client(settings.ai_summary) as llm:
         started = time.perf_counter()
         report = summarize_papers(items, settings, store, llm=llm)
         return time.perf_counter() - started, report

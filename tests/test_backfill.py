@@ -32,7 +32,7 @@ from arxivbot.backfill import (
 from arxivbot.config import Config, config_from_dict
 from arxivbot.errors import FeedFormatError, FetchError, UsageError
 from arxivbot.models import Announcement, Paper
-from arxivbot.store import Store
+from arxivbot.store import Store, open_store
 from tests.faketime import FakeTime
 from tests.localserver import LocalServer, RecordedRequest, Scripted
 
@@ -122,7 +122,7 @@ def test_latest_announced_day(now: datetime, latest: date) -> None:
 
 
 def test_missing_days_are_uncovered_weekdays_within_days_back(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         today = date(2026, 5, 6)  # a Wednesday
         assert missing_days(store, today, 7) == [WED, THU, FRI, date(2026, 5, 4), date(2026, 5, 5)]
         store.record_coverage([THU, date(2026, 5, 5)], "rss")
@@ -189,7 +189,7 @@ def api(local_server: LocalServer, own_fixture: Fixture, tmp_path: Path) -> Iter
     )
     fake = FakeTime(5000.0)
     http = make_http_client(config.arxiv)
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         yield Api(
             local_server,
             config,

@@ -24,7 +24,7 @@ from arxivbot.models import Delivery
 from arxivbot.pipeline import run_cycle
 from arxivbot.publish.outputs import FilesChannel
 from arxivbot.runtime import Runtime
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.llmserver import LLMServer, Reply
 from tests.localserver import LocalServer, Scripted
 
@@ -77,7 +77,7 @@ class Sleeps(list[float]):
 
 
 def digest_ids(config: Config, day: date) -> list[str]:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         digest = store.load_digest(day)
     assert digest is not None
     return [entry.scored.paper.arxiv_id for entry in digest.entries]
@@ -176,9 +176,8 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
             "max_retries": 2,
         },
     )
-    client = openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0)
-
-    report = run_cycle(config, Runtime(http=http, llm=client, sleep=Sleeps()))
+    with openai.OpenAI(base_url=llm.base_url, api_key=KEY, max_retries=0) as client:  # closed: no leaked socket
+        report = run_cycle(config, Runtime(http=http, llm=client, sleep=Sleeps()))
 
     assert report.status == "ok" and report.summarized == 0 and report.summary_failures == 2
     assert len(llm.chat_requests) == 2 * 3  # bounded: 1 attempt + 2 retries per paper
@@ -186,7 +185,7 @@ def test_an_llm_that_keeps_failing_costs_the_summaries_not_the_digest(
     assert all(any(paper in warning for warning in report.warnings) for paper in top_two)
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "<details>" not in readme and "Sparse Mixture-of-Experts" in readme
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         assert store.count_summaries() == 0  # nothing half-made is stored
 
 
@@ -244,6 +243,6 @@ def test_unwritable_outputs_fail_the_run_but_the_other_channels_still_deliver(
 
     assert report.status == "failed" and report.exit_code == 1 and "cannot write output" in report.message
     assert chat.days == [TUESDAY]
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         last = store.last_run()
     assert last is not None and last.status == "failed" and "cannot write output" in last.message

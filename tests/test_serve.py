@@ -26,7 +26,7 @@ from arxivbot.errors import FetchError, ServeError
 from arxivbot.models import RunReport
 from arxivbot.publish.site import render_site
 from arxivbot.serve import create_app, next_scheduled_run, serve, should_run_on_startup
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
 TODAY = datetime.now(timezone.utc).date()
@@ -73,7 +73,7 @@ class RecordingCycle:
         self.started.set()
         assert self.release.wait(10)
         started = datetime.now(timezone.utc)
-        with Store(self.config.storage.database) as store:
+        with open_store(self.config.storage.database) as store:
             run_id = store.start_run("serve", TODAY)
             if self.fail:
                 report = RunReport(
@@ -100,7 +100,7 @@ class RecordingCycle:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     config = make_config(tmp_path, server={"update_token_env": "ARXIVBOT_UPDATE_TOKEN"})
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(
             store,
             TODAY - timedelta(days=2),
@@ -138,7 +138,7 @@ def running(client: TestClient) -> bool:
 
 
 def test_site_endpoints_serve_the_pre_rendered_bytes(config: Config, client: TestClient) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         files = render_site(store, config)
     expected = {"/": "index.html", "/rss": "rss.xml", "/atom/cs.LG": "atom/cs.LG.xml", "/papers.json": "papers.json"}
     for path, content_type in SITE_PATHS.items():
@@ -232,7 +232,7 @@ def test_health_reports_the_last_run(config: Config, client: TestClient) -> None
     assert empty.json()["last_run"] is None
     assert empty.json()["next_run"] is None  # no scheduler in this app
 
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         run_id = store.start_run("run", TODAY)
         now = datetime.now(timezone.utc)
         store.finish_run(
@@ -258,11 +258,16 @@ def test_health_reports_the_last_run(config: Config, client: TestClient) -> None
     assert last["counts"] == {
         "fetched": 120,
         "new_papers": 80,
+        "backfilled": 0,
         "selected": 30,
         "summarized": 15,
+        "summary_failures": 0,
         "llm_calls": 15,
         "cache_hits": 3,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
     }
+    assert last["exit_code"] == 0 and last["deliveries"] == [] and last["warnings"] == []
     assert health["last_successful_run"]["id"] == run_id
     assert health["running"] is False
     assert health["schedule"] == {"enabled": False, "time": "12:00", "timezone": "UTC"}
@@ -457,7 +462,7 @@ def test_startup_runs_a_cycle_when_today_has_no_run(config: Config) -> None:
 
 
 def test_startup_skips_the_cycle_when_today_already_ran(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         run_id = store.start_run("run", TODAY)
         now = datetime.now(timezone.utc)
         store.finish_run(run_id, RunReport(run_id, "empty", TODAY, now, now))
@@ -472,7 +477,7 @@ def test_should_run_on_startup_decisions(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     off = make_config(tmp_path, server={"run_on_startup": False})
     now = datetime.now(timezone.utc)
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         assert should_run_on_startup(store, config, now) is True
         assert should_run_on_startup(store, off, now) is False
         failed = store.start_run("run", TODAY)

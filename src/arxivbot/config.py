@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from arxivbot.errors import ConfigError
+from arxivbot.models import RetentionPolicy
 
 DEFAULT_CONFIG_NAME = "config.json"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
@@ -188,6 +189,14 @@ class StorageConfig(_Section):
     _resolve = field_validator("database", "pdf_cache", mode="before")(_resolve_path)
 
 
+class RetentionConfig(_Section):
+    """How long papers keep their full record; see docs/configuration.md, "Retention"."""
+
+    full_days: NonNegativeInt = 7
+    compact: StrictBool = True
+    vacuum: StrictBool = True
+
+
 class OutputConfig(_Section):
     readme: Path = Path("README.md")
     site_dir: Path = Path("public")
@@ -245,6 +254,7 @@ class Config(_Section):
     arxiv: ArxivConfig = Field(default_factory=ArxivConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -259,6 +269,15 @@ class Config(_Section):
             raise PydanticCustomError("categories", "must list at least one arXiv category")
         return list(dict.fromkeys(value))  # a category listed twice is fetched once
 
+    def retention_policy(self) -> RetentionPolicy:
+        """The retention policy in force: full records are never kept for less than ``days_back``
+        days, because each digest ranks the full records of that window."""
+        return RetentionPolicy(
+            full_days=max(self.retention.full_days, self.days_back),
+            compact=self.retention.compact,
+            vacuum=self.retention.vacuum,
+        )
+
     def unknown_keys(self) -> list[str]:
         """Dotted paths of keys this version of arxivbot does not know."""
         return sorted(_unknown_keys(self, ""))
@@ -272,7 +291,7 @@ class Config(_Section):
         return self.model_dump(mode="json", exclude={**_unknown_fields(self), "config_dir": True})
 
 
-_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "output", "feeds", "server")
+_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server")
 
 
 def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:

@@ -265,3 +265,37 @@ class RunReport:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpValidators:
+    """What a conditional GET needs, plus the day the cached response announced."""
+
+    etag: str | None
+    last_modified: str | None
+    announced: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """How long papers keep their full record (``docs/configuration.md``, section ``retention``).
+
+    ``full_days`` is the effective window: build it with ``Config.retention_policy()``, which never
+    makes it shorter than ``days_back`` (digests rank from full records of that window).
+    """
+
+    full_days: int = 7
+    compact: bool = True  # past the window, papers no one kept shrink to a compact record
+    vacuum: bool = True  # give the freed space back to the file system
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """What one application of the retention policy did."""
+
+    cutoff: date | None  # announcements before this day were considered; None when compaction is off
+    compacted_papers: int = 0  # papers whose full record became a compact one
+    compacted_announcements: int = 0
+    converted: bool = False  # the file was switched to incremental auto-vacuum (a one-time VACUUM)
+    bytes_before: int = 0  # the database's size in pages × page size
+    bytes_after: int = 0

@@ -23,11 +23,11 @@ from arxivbot.backfill import backfill, catch_up
 from arxivbot.config import Config
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
-from arxivbot.models import Announcement, Delivery, RunReport, ScoredPaper
+from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
 from arxivbot.runtime import Runtime
-from arxivbot.store import HttpValidators, Store
+from arxivbot.store import Store, open_store
 from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def run_cycle(
     raises :class:`ArxivbotError` (the run is recorded as failed); a failing delivery channel is
     reported in ``RunReport.deliveries`` and its exit code, never raised.
     """
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         run_id = store.start_run("run", day)
         started = runtime.now()
         try:
@@ -65,6 +65,10 @@ def run_cycle(
             _record_failure(store, runtime, run_id, started, day, err)
             raise
         store.finish_run(run_id, report)
+        try:  # the run itself succeeded: a retention that fails is retried by the next run
+            store.apply_retention(report.day or started.date(), config.retention_policy())
+        except ArxivbotError as err:
+            log.warning("Retention not applied this time: %s", err)
         return report
 
 
@@ -79,7 +83,7 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
     digest_day = day or listing.announced or started.date()
     already_listed: set[str] = set()
     if config.storage.database.is_file():
-        with Store(config.storage.database, readonly=True) as store:
+        with open_store(config.storage.database, readonly=True) as store:
             already_listed = store.digested_before(digest_day)
     ranking = _rank(config, listing.announcements, already_listed)
     return RunReport(
@@ -97,7 +101,7 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
 def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) -> RunReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         run_id = store.start_run("backfill")
         started = runtime.now()
         try:

@@ -53,6 +53,7 @@ from starlette.routing import Route
 from arxivbot import __version__
 from arxivbot.config import Config
 from arxivbot.errors import ServeError
+from arxivbot.models import RunReport
 from arxivbot.publish.feeds import feed_path
 from arxivbot.publish.served import PublishedSite, Resource, reader
 from arxivbot.publish.site import PAGE, PAPERS_JSON
@@ -65,7 +66,7 @@ from arxivbot.schedule import (
     should_run_on_startup,
     start_scheduler,
 )
-from arxivbot.store import RunRecord, Store
+from arxivbot.store import open_store
 
 __all__ = ["create_app", "create_static_app", "next_scheduled_run", "serve", "should_run_on_startup"]
 
@@ -90,7 +91,7 @@ def create_app(
 
     ``scheduler=False`` runs no daily and no start-up cycle (tests, external cron).
     """
-    Store(config.storage.database).close()  # create and migrate the database once; then only read it
+    open_store(config.storage.database).close()  # create and migrate the database once; then only read it
     site = PublishedSite(config)
     site.refresh()
     runner = CycleRunner(run_cycle or pipeline_cycle(config, runtime), site)
@@ -269,26 +270,8 @@ class _ServiceState:
         }
 
 
-def _run_report(run: RunRecord | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    return {
-        "id": run.id,
-        "kind": run.kind,
-        "status": run.status,
-        "day": run.day.isoformat() if run.day else None,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
-        "counts": {
-            "fetched": run.fetched,
-            "new_papers": run.new_papers,
-            "selected": run.selected,
-            "summarized": run.summarized,
-            "llm_calls": run.llm_calls,
-            "cache_hits": run.cache_hits,
-        },
-        "message": run.message,
-    }
+def _run_report(run: RunReport | None) -> dict[str, Any] | None:
+    return None if run is None else run.to_dict()
 
 
 def _iso(moment: datetime | None) -> str | None:

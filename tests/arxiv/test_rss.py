@@ -15,8 +15,7 @@ from arxivbot.arxiv.client import PoliteClient, make_http_client, make_polite_cl
 from arxivbot.arxiv.rss import FetchedFeed, daily_feed_url, fetch_daily_feed, parse_daily_feed
 from arxivbot.config import ArxivConfig
 from arxivbot.errors import FeedFormatError, FetchError
-from arxivbot.models import Listing
-from arxivbot.store import HttpValidators
+from arxivbot.models import HttpValidators, Listing
 from tests.localserver import LocalServer, Scripted
 
 Finder = Callable[[str], Path]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from arxivbot.config import Config
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.publish.seeding import DAY1, DAY2, EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
 
@@ -15,7 +15,7 @@ from tests.publish.seeding import DAY1, DAY2, EVIL_SUMMARY, EVIL_TITLE, make_con
 def config(tmp_path: Path) -> Config:
     """A database with two days of digests (one hostile title and summary) and a config over it."""
     config = make_config(tmp_path)
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(store, DAY1, [make_paper("2512.00001")])
         seed_day(
             store,

@@ -16,7 +16,7 @@ from lxml import etree
 from arxivbot.config import Config
 from arxivbot.publish.feeds import ARXIV_NS, ARXIVBOT_NS, render_feeds
 from arxivbot.publish.site import latest_digest
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
 DAY1 = date(2025, 12, 22)
@@ -34,7 +34,7 @@ def noon(day: date) -> datetime:
 
 
 def feeds_at(config: Config, day: date) -> dict[str, bytes]:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         return render_feeds(store, config, noon(day), latest_digest(store))
 
 
@@ -46,7 +46,7 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 def two_days(config: Config) -> Config:
     """Day 1: A (cs.AI) and B (cs.CL, cs.AI); day 2: C (cs.LG) and D (cs.AI); A has a summary."""
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(
             store,
             DAY1,
@@ -136,12 +136,12 @@ def test_atom_per_category_self_link(two_days: Config) -> None:
 
 
 def test_history_keeps_day_one_after_day_two_newest_first(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(store, DAY1, [make_paper("2512.00001"), make_paper("2512.00002")])
     after_day1 = feedparser.parse(feeds_at(config, DAY1)["rss.xml"])
     assert [e.id for e in after_day1.entries] == ["2512.00001", "2512.00002"]
 
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         # 2512.00002 is listed again on day 2 (a replacement): one item, on its newest day.
         seed_day(store, DAY2, [make_paper("2512.00005"), make_paper("2512.00002", version=2)])
     after_day2 = feedparser.parse(feeds_at(config, DAY2)["rss.xml"])
@@ -152,7 +152,7 @@ def test_history_keeps_day_one_after_day_two_newest_first(config: Config) -> Non
 
 def test_max_items_and_max_days_bound_the_history(tmp_path: Path) -> None:
     config = make_config(tmp_path, feeds={"max_items": 3, "max_days": 2})
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(store, date(2025, 12, 20), [make_paper("2512.00100")])
         seed_day(store, DAY1, [make_paper(f"2512.0020{i}") for i in range(2)])
         seed_day(store, DAY2, [make_paper(f"2512.0030{i}") for i in range(2)])
@@ -187,7 +187,7 @@ def test_category_feeds_hold_only_their_category(two_days: Config) -> None:
 
 
 def test_untrusted_title_and_summary_stay_inert(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(
             store,
             DAY1,
@@ -223,7 +223,7 @@ def test_untrusted_title_and_summary_stay_inert(config: Config) -> None:
 
 
 def test_control_characters_from_arxiv_do_not_break_the_xml(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(
             store, DAY1, [make_paper("2512.00007", title="Form\x0cfeed \x00title", abstract="bell\x07 and \x1b escape")]
         )
@@ -241,7 +241,7 @@ def test_rendering_is_deterministic_for_unchanged_data(two_days: Config) -> None
 
 def test_without_base_url_feeds_have_no_self_link_but_stay_valid(tmp_path: Path) -> None:
     config = make_config(tmp_path, feeds={"base_url": ""})
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         seed_day(store, DAY1, [make_paper("2512.00001")])
     feeds = feeds_at(config, DAY1)
 

@@ -11,7 +11,7 @@ from arxivbot.config import Config
 from arxivbot.errors import PublishError
 from arxivbot.publish.outputs import publish_outputs
 from arxivbot.publish.site import render_site
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.publish.seeding import DAY1, DAY2, NOW, SITE_FILES, make_config, make_paper, seed_day
 
 
@@ -21,7 +21,7 @@ def published(config: Config) -> dict[Path, bytes]:
 
 
 def test_publishing_writes_the_readme_and_every_site_file(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         paths = publish_outputs(store, config, now=NOW)
         rendered = render_site(store, config, NOW)
 
@@ -34,14 +34,14 @@ def test_publishing_writes_the_readme_and_every_site_file(config: Config) -> Non
 
 
 def test_the_readme_is_of_the_day_asked_for(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         publish_outputs(store, config, day=DAY1, now=NOW)
     readme = config.output.readme.read_text(encoding="utf-8")
     assert "2512.00001" in readme and "ActionFlow" not in readme
 
 
 def test_publishing_unchanged_data_rewrites_nothing(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         first = publish_outputs(store, config, now=NOW)
         stamps = {p: p.stat().st_mtime_ns for p in first}
         second = publish_outputs(store, config, now=NOW)
@@ -50,10 +50,10 @@ def test_publishing_unchanged_data_rewrites_nothing(config: Config) -> None:
 
 
 def test_a_render_failure_leaves_every_output_intact(config: Config) -> None:
-    store = Store(config.storage.database)
+    store = open_store(config.storage.database)
     publish_outputs(store, config, now=NOW)
     before = published(config)
-    with Store(config.storage.database) as other:
+    with open_store(config.storage.database) as other:
         seed_day(other, DAY2, [make_paper("2512.00999")])
     store.close()  # the next render cannot read the database
 
@@ -67,11 +67,11 @@ def test_an_unwritable_site_dir_is_a_publish_error(config: Config, tmp_path: Pat
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the site folder should be")
     blocked = make_config(tmp_path, output={"site_dir": str(blocker)})
-    with Store(config.storage.database) as store, pytest.raises(PublishError, match="cannot write"):
+    with open_store(config.storage.database) as store, pytest.raises(PublishError, match="cannot write"):
         publish_outputs(store, blocked, now=NOW)
 
 
 def test_an_empty_database_has_nothing_to_publish(tmp_path: Path) -> None:
     empty = make_config(tmp_path)
-    with Store(empty.storage.database) as store, pytest.raises(PublishError, match="no digest yet"):
+    with open_store(empty.storage.database) as store, pytest.raises(PublishError, match="no digest yet"):
         publish_outputs(store, empty, now=NOW)

@@ -10,7 +10,7 @@ import lxml.html
 
 from arxivbot.config import Config
 from arxivbot.publish.site import SCHEMA_VERSION, render_site
-from arxivbot.store import Store
+from arxivbot.store import open_store
 from tests.publish.seeding import (
     EVIL_TITLE,
     NOW,
@@ -22,7 +22,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "papers-json.md"
 
 
 def page_of(config: Config) -> lxml.html.HtmlElement:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         return lxml.html.fromstring(render_site(store, config, NOW)["index.html"])
 
 
@@ -84,7 +84,7 @@ def test_untrusted_text_is_inert_on_the_page(config: Config) -> None:
 
 
 def test_papers_json_holds_the_latest_digest(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         document = json.loads(render_site(store, config, NOW)["papers.json"])
 
     assert document["schema_version"] == SCHEMA_VERSION == 1
@@ -109,7 +109,7 @@ def test_papers_json_holds_the_latest_digest(config: Config) -> None:
 
 
 def test_papers_json_fields_are_all_documented(config: Config) -> None:
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         document = json.loads(render_site(store, config, NOW)["papers.json"])
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(encoding="utf-8"), re.MULTILINE))
 
@@ -119,7 +119,7 @@ def test_papers_json_fields_are_all_documented(config: Config) -> None:
 
 def test_empty_database_gives_a_page_and_json_that_say_so(tmp_path: Path) -> None:
     config = make_config(tmp_path)
-    with Store(config.storage.database) as store:
+    with open_store(config.storage.database) as store:
         files = render_site(store, config, NOW)
 
     page = lxml.html.fromstring(files["index.html"])

@@ -14,7 +14,7 @@ import pytest
 from arxivbot.arxiv.client import PoliteClient
 from arxivbot.config import Config, config_from_dict
 from arxivbot.models import Paper
-from arxivbot.store import Store
+from arxivbot.store import Store, open_store
 from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
 from tests.llmserver import LLMServer
 from tests.localserver import LocalServer, Scripted
@@ -102,7 +102,7 @@ def harness(
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     http = httpx.Client(timeout=5.0)
     pdf_client = PoliteClient(http, max_retries=1, sleep=lambda seconds: None)
-    store = Store(isolated / "data" / "arxivbot.db")
+    store = open_store(isolated / "data" / "arxivbot.db")
     harness = Harness(isolated, llm_server, local_server, pdf_client, store, [])
     try:
         yield harness

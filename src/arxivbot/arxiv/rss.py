@@ -29,7 +29,7 @@ from arxivbot.models import Announcement, Listing
 
 if TYPE_CHECKING:
     from arxivbot.arxiv.client import PoliteClient
-    from arxivbot.store import HttpValidators
+    from arxivbot.models import HttpValidators
 
 log = logging.getLogger(__name__)
 

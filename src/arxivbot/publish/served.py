@@ -18,7 +18,7 @@ from typing import Any
 from arxivbot.config import Config
 from arxivbot.publish.feeds import CONTENT_TYPES
 from arxivbot.publish.site import render_site
-from arxivbot.store import Store
+from arxivbot.store import SQLiteStore, Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,13 @@ class PublishedSite:
         return True
 
 
-def reader(config: Config) -> Store:
+def reader(config: Config) -> SQLiteStore:
     """A read-only connection: the service never writes (only its cycles do), and a reader never
     waits for a lock that a running cycle holds."""
-    return Store(config.storage.database, readonly=True)
+    return open_store(config.storage.database, readonly=True)
 
 
 def _data_signature(store: Store) -> tuple[Any, ...]:
     run = store.last_run()
     days = store.digest_days()
-    return (run.id, run.status, run.finished_at) if run else (), days[0] if days else None
+    return (run.run_id, run.status, run.finished_at) if run else (), days[0] if days else None

@@ -1,0 +1,41 @@
+"""Runs: one row per cycle, backfill or service start, read by ``/health`` and the scheduler."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from arxivbot.models import RunReport
+from arxivbot.store.connection import Database
+from arxivbot.store.rows import RUN_COLUMNS, RUN_UPDATED_COLUMNS, iso, names, run_from, run_values, utc_now
+
+_RUN_SELECT = f"SELECT {names(RUN_COLUMNS)} FROM runs"
+
+
+class RunStore(Database):
+    def start_run(self, kind: str, day: date | None = None) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (kind, started_at, status, day) VALUES (?, ?, 'running', ?)",
+                (kind, iso(utc_now()), day.isoformat() if day else None),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, report: RunReport) -> None:
+        assignments = ", ".join(f"{column}=?" for column in RUN_UPDATED_COLUMNS)
+        with self.transaction() as db:
+            db.execute(f"UPDATE runs SET {assignments} WHERE id=?", (*run_values(report), run_id))
+
+    def last_run(self, *, status: str | None = None) -> RunReport | None:
+        query = _RUN_SELECT
+        params: tuple[Any, ...] = ()
+        if status is not None:
+            query += " WHERE status=?"
+            params = (status,)
+        row = self._db.execute(query + " ORDER BY id DESC LIMIT 1", params).fetchone()
+        return run_from(row) if row else None
+
+    def runs_started_on(self, day: date) -> list[RunReport]:
+        """Runs started on ``day`` (UTC), newest first."""
+        rows = self._db.execute(f"{_RUN_SELECT} WHERE substr(started_at, 1, 10)=? ORDER BY id DESC", (day.isoformat(),))
+        return [run_from(row) for row in rows]
