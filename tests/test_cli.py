@@ -1,4 +1,9 @@
-"""The real CLI, end to end, against a local HTTP server playing arXiv's daily RSS."""
+"""The real CLI against a local HTTP server playing arXiv's daily RSS.
+
+Most tests run ``arxivbot`` in-process (``tests/clirunner.py``: click's CliRunner, stdout/stderr/exit code
+as a subprocess would give them). A few run the installed command in a subprocess, end to end: a
+successful run, a failing run (exit code and its one-line error) and ``python -m arxivbot --version``.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
 import pytest
 from markdown_it import MarkdownIt
 
+from tests.clirunner import Finished, run_arxivbot
+from tests.faketime import FakeTime
 from tests.localserver import LocalServer, Scripted
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -49,11 +57,17 @@ def write_config(folder: Path, rss_url: str, **extra: object) -> Path:
     return path
 
 
-def arxivbot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def arxivbot(*args: str, cwd: Path | None = None, sleep: Callable[[float], None] | None = None) -> Finished:
+    """``arxivbot *args``, in-process; ``sleep`` stands in for the real waits (retries, pacing)."""
+    return run_arxivbot(*args, cwd=cwd, sleep=sleep)
+
+
+def installed_arxivbot(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m arxivbot *args`` in a subprocess: the installed package, end to end."""
     env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY")}
     env["CI"] = "true"
     return subprocess.run(
-        [sys.executable, "-m", "arxivbot", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+        [sys.executable, "-m", "arxivbot", *args], capture_output=True, text=True, env=env, timeout=120
     )
 
 
@@ -67,7 +81,7 @@ def readme_entries(readme: str) -> list[str]:
     return titles
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+def assert_one_line_error(result: Finished | subprocess.CompletedProcess[str], code: int) -> str:
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("arxivbot: error:")]
@@ -84,7 +98,7 @@ def arxiv(local_server: LocalServer) -> LocalServer:
 def test_run_publishes_the_digest_and_remembers_every_announcement(arxiv: LocalServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, arxiv.url + "/rss")
 
-    result = arxivbot("run", "--config", str(config))
+    result = installed_arxivbot("run", "--config", str(config))  # end to end: a real process
 
     assert result.returncode == 0, result.stderr
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
@@ -160,11 +174,13 @@ def test_a_paper_in_an_earlier_digest_is_not_listed_again(local_server: LocalSer
 def test_retries_a_busy_arxiv_then_succeeds(local_server: LocalServer, tmp_path: Path) -> None:
     local_server.route(FEED_PATH, Scripted(503, b"busy", {"Retry-After": "0"}), Scripted(200, SAMPLE_FEED, RSS))
     config = write_config(tmp_path, local_server.url + "/rss")
+    fake = FakeTime()
 
-    result = arxivbot("run", "--config", str(config))
+    result = arxivbot("run", "--config", str(config), sleep=fake.sleep)
 
     assert result.returncode == 0, result.stderr
     assert len(local_server.requests_to(FEED_PATH)) == 2
+    assert fake.sleeps, "the retry waited (with the runtime's sleep)"
     assert "HTTP 503" in result.stderr  # the retry is reported
     assert (tmp_path / "README.md").is_file()
 
@@ -212,7 +228,7 @@ def test_a_bad_response_fails_the_run_and_keeps_what_was_published(
 ) -> None:
     config, published = _publish_once(local_server, tmp_path, answer)
 
-    result = arxivbot("run", "--config", str(config))
+    result = arxivbot("run", "--config", str(config), sleep=FakeTime().sleep)  # 500s are retried: no real waits
 
     error = assert_one_line_error(result, 1)
     assert expected in error
@@ -225,9 +241,14 @@ def test_connection_refused_fails_with_a_clear_message(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port on which nothing listens
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # End to end, in a real process; no retries, so no real back-off (connection errors are retried in
+    # tests/arxiv/test_client.py::test_connection_errors_are_retried).
     config = write_config(tmp_path, f"http://127.0.0.1:{port}/rss")
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["arxiv"]["max_retries"] = 0
+    config.write_text(json.dumps(data), encoding="utf-8")
 
-    result = arxivbot("run", "--config", str(config))
+    result = installed_arxivbot("run", "--config", str(config))
 
     error = assert_one_line_error(result, 1)
     assert "connection failed" in error and str(port) in error
@@ -305,7 +326,7 @@ def test_default_config_is_config_json_in_the_current_folder(arxiv: LocalServer,
 def test_version() -> None:
     from arxivbot import __version__
 
-    result = arxivbot("--version")
+    result = installed_arxivbot("--version")  # `python -m arxivbot`, end to end
     assert result.returncode == 0 and __version__ in result.stdout
 
 

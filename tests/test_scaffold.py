@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from arxivbot.errors import UsageError
 from arxivbot.publish.readme import BUILTIN_TEMPLATE, PLACEHOLDERS
 from arxivbot.scaffold import SCAFFOLD_FILES, init_repository
 from arxivbot.summarize.prompt import default_prompt
+from tests.clirunner import Finished, run_arxivbot
 from tests.llmserver import LLMServer
 from tests.localserver import LocalServer, Scripted
 
@@ -35,15 +33,9 @@ EXPECTED_FILES = {
 KEY = "sk-scaffold-test-5e0c9a7d"
 
 
-def arxivbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY")}
-    return subprocess.run(
-        [sys.executable, "-m", "arxivbot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, "CI": "true", **(env or {})},
-    )
+def arxivbot(*args: str, env: dict[str, str] | None = None) -> Finished:
+    """The real CLI, in-process (the installed command runs end to end in tests/test_deploy.py)."""
+    return run_arxivbot(*args, env=env)
 
 
 def files_under(folder: Path) -> set[str]:

@@ -125,10 +125,16 @@ def main() -> None:
 
 
 def _runtime(config: Config) -> AbstractContextManager[Runtime]:
-    """The runtime of a command: real clients, real clocks, progress bars on a terminal."""
+    """The runtime of a command: real clients, real clocks, progress bars on a terminal.
+
+    A program embedding the CLI may replace parts of it through click's context object, a dict of
+    :func:`~arxivbot.runtime.open_runtime` arguments: the tests run
+    ``CliRunner().invoke(main, args, obj={"sleep": fake_sleep})`` to prove retries without waiting.
+    """
     from arxivbot.runtime import open_runtime
 
-    return open_runtime(config, progress=interactive())
+    overrides = click.get_current_context().obj or {}
+    return open_runtime(config, progress=interactive(), **overrides)
 
 
 @main.command()
