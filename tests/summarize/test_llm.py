@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 
@@ -13,6 +12,7 @@ from arxivbot.arxiv.client import PoliteClient
 from arxivbot.errors import LLMAuthError
 from arxivbot.summarize.llm import make_llm_client
 from arxivbot.summarize.prompt import default_prompt, prompt_hash
+from tests.faketime import FakeTime
 from tests.llmserver import DELETE, UPLOAD, Reply, summary_for
 from tests.localserver import Scripted
 from tests.summarize.conftest import KEY, Harness, make_paper, paper_pdf
@@ -134,13 +134,17 @@ def test_pdf_downloads_keep_the_polite_pacing_across_workers(harness: Harness) -
     papers = [make_paper(n) for n in range(10, 14)]
     for paper in papers:
         harness.serve_pdf(paper)
+    # A fake clock that only moves when the client waits, shared by the four workers: whatever order the
+    # threads take turns in, each download after the first must wait the whole interval since the previous
+    # start, whichever worker made it. Pacing kept per worker (or not at all) would wait less or never.
+    fake = FakeTime(0.0)
     with httpx.Client(timeout=5.0) as http:
-        paced = PoliteClient(http, max_retries=0, min_interval=0.15)  # real sleep: real pacing
+        paced = PoliteClient(http, max_retries=0, min_interval=0.15, sleep=fake.sleep, clock=fake.clock)
         harness.run(papers, harness.config(input="pdf-text", max_workers=4), pdf_client=paced)
 
-    arrivals = sorted(r.at for r in harness.pdf_host.requests)
-    assert len(arrivals) == 4
-    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.14
+    assert len(harness.pdf_host.requests) == 4
+    assert fake.sleeps == pytest.approx([0.15] * 3)
+    assert fake.now == pytest.approx(0.45)
 
 
 # --- concurrency ----------------------------------------------------------------------------------------
@@ -207,8 +211,10 @@ def test_500_forever_gives_up_after_bounded_attempts(harness: Harness, caplog: p
 
 
 def test_a_timeout_is_retried(harness: Harness) -> None:
-    harness.llm_server.chat(Reply(delay=1.5), Reply())
-    report = harness.run([make_paper(43)], harness.config(timeout_seconds=0.3))
+    # The retry is answered at once but must still come back within the timeout: 1 s, not a fraction,
+    # so a loaded machine cannot make it time out too.
+    harness.llm_server.chat(Reply(delay=3.0), Reply())
+    report = harness.run([make_paper(43)], harness.config(timeout_seconds=1.0))
 
     assert len(report.summaries) == 1
     assert report.llm_calls == 2
