@@ -106,6 +106,12 @@ def ids(ranking: list[ScoredPaper]) -> list[str]:
     return [s.paper.arxiv_id for s in ranking]
 
 
+@pytest.fixture(scope="module")
+def seed_matcher() -> KeywordMatcher:
+    """The reference keywords in word mode, compiled once for the module (a matcher is read-only)."""
+    return build_matcher(rules(*SEED_KEYWORDS))
+
+
 # --- the tricky cases, in both modes ---------------------------------------------------------------
 
 TRICKY = [
@@ -292,9 +298,8 @@ def test_substring_mode_reproduces_the_reference_scores(
     assert (selected.score, selected.matched_keywords, selected.title_keywords) == (printed, matched, in_title)
 
 
-def test_word_mode_drops_the_reference_false_positives_on_the_seed_papers() -> None:
-    matcher = build_matcher(rules(*SEED_KEYWORDS))
-    actionflow = score_paper(paper(title=ACTIONFLOW_TITLE, abstract=ACTIONFLOW_SHOWN + ACTIONFLOW_REST), matcher)
+def test_word_mode_drops_the_reference_false_positives_on_the_seed_papers(seed_matcher: KeywordMatcher) -> None:
+    actionflow = score_paper(paper(title=ACTIONFLOW_TITLE, abstract=ACTIONFLOW_SHOWN + ACTIONFLOW_REST), seed_matcher)
     # No "RL" (from "real-world"), no "Training" (from "retraining"), "framework" counted once.
     assert actionflow == PaperScore(
         10.5,
@@ -312,7 +317,7 @@ def test_word_mode_drops_the_reference_false_positives_on_the_seed_papers() -> N
         ),
         ("Pipeline",),
     )
-    molact = score_paper(paper(title=MOLACT_TITLE, abstract=MOLACT_SHOWN + MOLACT_REST), matcher)
+    molact = score_paper(paper(title=MOLACT_TITLE, abstract=MOLACT_SHOWN + MOLACT_REST), seed_matcher)
     # No "SSM" (from "assessment").
     assert molact == PaperScore(
         6.5, ("framework", "LLM", "RL", "Training", "Optimization"), ("framework", "RL", "Optimization")
@@ -571,7 +576,7 @@ _ABSTRACT_WORDS = (
 )
 
 
-def test_a_synthetic_day_of_3000_announcements_is_ranked_and_cut() -> None:
+def test_a_synthetic_day_of_3000_announcements_is_ranked_and_cut(seed_matcher: KeywordMatcher) -> None:
     # Speed is measured in bench/bench_pipeline.py, never in a timed test.
     rng = random.Random(3)
     vocabulary = _ABSTRACT_WORDS.split()
@@ -585,7 +590,7 @@ def test_a_synthetic_day_of_3000_announcements_is_ranked_and_cut() -> None:
     assert len(ranking) == 30
     scores = [s.score for s in ranking]
     assert scores == sorted(scores, reverse=True)
-    best = max(score_paper(a.paper, build_matcher(rules(*SEED_KEYWORDS))).score for a in day)
+    best = max(score_paper(a.paper, seed_matcher).score for a in day)  # one matcher for the day, as a run has
     assert scores[0] == best
 
 
