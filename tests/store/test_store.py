@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
-import subprocess
-import sys
+import traceback
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,9 @@ from arxivbot.store import SQLiteStore, open_store
 from arxivbot.store.migrations import migrations
 from tests.store.records import announced, scored
 
-OPEN_MANY_TIMES = """
-import sys
-from arxivbot.store import open_store
-for _ in range(20):
-    open_store(sys.argv[1]).close()
-"""
+RACES = 50  # fresh databases, each opened by every worker at once
+OPENS = 5  # opens per worker and database
+WORKERS = 4
 DAY = date(2026, 5, 5)
 
 
@@ -49,16 +47,43 @@ def test_a_new_database_gives_space_back_incrementally(tmp_path: Path) -> None:
     db.close()
 
 
+def open_each_database_with_the_others(paths: list[str], barrier: Any, outcomes: Any) -> None:
+    """One worker process: for every path, wait until all workers are ready, then open it ``OPENS`` times."""
+    try:
+        for path in paths:
+            barrier.wait(timeout=60)
+            for _ in range(OPENS):
+                open_store(path).close()
+    except BaseException:
+        barrier.abort()  # the others stop waiting for this one
+        outcomes.put(traceback.format_exc())
+    else:
+        outcomes.put("ok")
+
+
 def test_two_processes_opening_a_fresh_database_at_once_both_succeed(tmp_path: Path) -> None:
-    # ``serve`` and a cron ``run`` may create the database at the same moment.
-    for attempt in range(20):
-        path = tmp_path / f"race-{attempt}.db"
-        workers = [
-            subprocess.Popen([sys.executable, "-c", OPEN_MANY_TIMES, str(path)], stderr=subprocess.PIPE, text=True)
-            for _ in range(4)
-        ]
-        results = [(worker.communicate(timeout=60)[1], worker.returncode) for worker in workers]
-        assert [code for _, code in results] == [0] * len(workers), [errors for errors, _ in results]
+    # ``serve`` and a cron ``run`` may create the database at the same moment. Several processes open each
+    # of ``RACES`` fresh databases together: a barrier lines them up before every database, so each one is
+    # created in a race, while the processes start (and import) only once. Without the WAL switch's wait
+    # this fails nearly every time; one process per open rarely lined up.
+    paths = [str(tmp_path / f"race-{attempt}.db") for attempt in range(RACES)]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded test process
+    barrier, outcomes = context.Barrier(WORKERS), context.Queue()
+    workers = [
+        context.Process(target=open_each_database_with_the_others, args=(paths, barrier, outcomes))
+        for _ in range(WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [outcomes.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    outcomes.close()
+    outcomes.join_thread()
+
+    assert results == ["ok"] * WORKERS, "\n".join(results)
+    assert [worker.exitcode for worker in workers] == [0] * WORKERS
+    for path in paths:
         with open_store(path) as store:
             assert store.applied_migrations() == [migration.name for migration in migrations()]
 
