@@ -143,10 +143,15 @@ class JobRun:
         return "failure" not in self.outcomes.values()
 
 
-def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str]) -> JobRun:
+INSTALL_STEP = "Install arxivbot"
+
+
+def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str], *, installed: bool = False) -> JobRun:
     """Run the digest job's `run:` steps in ``workdir`` as GitHub would: bash -eo pipefail, in order, with
     each step's `if:`. The `uses:` steps are stood in for: checkout by the clone the caller made,
-    setup-python by this Python on PATH; the Pages upload never runs (its condition is false here)."""
+    setup-python by this Python on PATH; the Pages upload never runs (its condition is false here).
+    ``installed``: the install step already ran for real in this environment (the module's first run), so
+    it is stood in for too, like setup-python; running pip again would prove nothing new."""
     job = JobRun()
     all_ok = True
     base_env = {
@@ -170,7 +175,7 @@ def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str]) -> Job
             should_run = KNOWN_CONDITIONS[condition](job.outcomes, all_ok)
         else:
             should_run = all_ok
-        if "uses" in step or not should_run:
+        if "uses" in step or not should_run or (installed and key == INSTALL_STEP):
             job.outcomes[key] = "skipped" if not should_run else "success"
             continue
         step_env = {**base_env, **{k: _expression(v) for k, v in step.get("env", {}).items()}}
@@ -234,7 +239,15 @@ class DigestRepo:
             prepare(clone)
         temp = self.root / f"temp{self.runs}"
         temp.mkdir()
-        return clone, run_digest_job(clone, temp, {})
+        return clone, run_digest_job(clone, temp, {}, installed=self.runs > 1)
+
+    def copy_to(self, root: Path) -> DigestRepo:
+        """The same repository, origin and runners, in ``root``: a test may push to it and run it again."""
+        shutil.copytree(self.root, root, symlinks=True)
+        copy = DigestRepo(root, root / self.origin.relative_to(self.root), self.runs)
+        for number in range(1, self.runs + 1):  # the runners' checkouts push to the copied origin
+            git("remote", "set-url", "origin", copy.origin.as_uri(), cwd=root / f"runner{number}")
+        return copy
 
     def file_on(self, branch: str, path: str) -> bytes:
         return subprocess.run(
@@ -242,9 +255,8 @@ class DigestRepo:
         ).stdout
 
 
-@pytest.fixture
-def digest_repo(tmp_path: Path) -> DigestRepo:
-    source = tmp_path / "my-digest"
+def new_digest_repo(root: Path) -> DigestRepo:
+    source = root / "my-digest"
     init_repository(source, sample=True)
     # The two substitutions a test needs: the day's feed comes from a file (the sample feed), and arxivbot is
     # the one installed here (the install step then finds it present; no index is reachable).
@@ -252,9 +264,35 @@ def digest_repo(tmp_path: Path) -> DigestRepo:
     git("init", "--quiet", "-b", "main", cwd=source)
     git("add", "-A", cwd=source)
     git("commit", "--quiet", "-m", "arxivbot digest", cwd=source)
-    origin = tmp_path / "origin.git"
-    git("clone", "--quiet", "--bare", str(source), str(origin), cwd=tmp_path)
-    return DigestRepo(tmp_path, origin)
+    origin = root / "origin.git"
+    git("clone", "--quiet", "--bare", str(source), str(origin), cwd=root)
+    return DigestRepo(root, origin)
+
+
+@dataclass
+class FirstRun:
+    """A digest repository after the workflow's first run: ``clone`` is that runner's checkout."""
+
+    repo: DigestRepo
+    clone: Path
+    job: JobRun
+
+
+@pytest.fixture(scope="module")
+def first_run_once(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """The first run, every step for real (install included), done once for the module; see ``first_run``."""
+    repo = new_digest_repo(tmp_path_factory.mktemp("first-run"))
+    clone, job = repo.run()
+    return FirstRun(repo, clone, job)
+
+
+@pytest.fixture
+def first_run(first_run_once: FirstRun, tmp_path: Path) -> FirstRun:
+    """A copy of the first run for one test (origin, branches and checkouts): the test may push and run on."""
+    if not first_run_once.job.succeeded:  # every test starts from a successful first run
+        return first_run_once
+    repo = first_run_once.repo.copy_to(tmp_path / "repo")
+    return FirstRun(repo, repo.root / first_run_once.clone.relative_to(first_run_once.repo.root), first_run_once.job)
 
 
 def next_day_feed(clone: Path) -> None:
@@ -268,10 +306,11 @@ def readme_titles(readme: bytes) -> list[str]:
 
 
 @needs_tools
-def test_the_workflow_publishes_then_remembers_across_fresh_runners(digest_repo: DigestRepo) -> None:
-    clone, first = digest_repo.run()
+def test_the_workflow_publishes_then_remembers_across_fresh_runners(first_run: FirstRun) -> None:
+    digest_repo, clone, first = first_run.repo, first_run.clone, first_run.job
 
     assert first.succeeded, first.output
+    assert first.outcomes[INSTALL_STEP] == "success"  # pip really ran the scaffolded requirements.txt
     assert first.outcomes["restore"] == "success" and "No arxivbot-state branch yet" in first.output
     readme = digest_repo.file_on("main", "README.md")
     assert len(readme_titles(readme)) >= 3  # the digest, committed and pushed
@@ -296,8 +335,8 @@ def test_the_workflow_publishes_then_remembers_across_fresh_runners(digest_repo:
 
 
 @needs_tools
-def test_an_unchanged_digest_makes_no_commit(digest_repo: DigestRepo) -> None:
-    clone, first = digest_repo.run()
+def test_an_unchanged_digest_makes_no_commit(first_run: FirstRun) -> None:
+    digest_repo, clone, first = first_run.repo, first_run.clone, first_run.job
     assert first.succeeded, first.output
     commits = git("rev-list", "--count", "main", cwd=digest_repo.origin)
 
@@ -310,8 +349,8 @@ def test_an_unchanged_digest_makes_no_commit(digest_repo: DigestRepo) -> None:
 
 
 @needs_tools
-def test_a_failed_restore_never_replaces_the_saved_database(digest_repo: DigestRepo) -> None:
-    _, first = digest_repo.run()
+def test_a_failed_restore_never_replaces_the_saved_database(first_run: FirstRun) -> None:
+    digest_repo, first = first_run.repo, first_run.job
     assert first.succeeded, first.output
     saved = digest_repo.file_on("arxivbot-state", "arxivbot.db.gz")
 
@@ -319,7 +358,7 @@ def test_a_failed_restore_never_replaces_the_saved_database(digest_repo: DigestR
     git("remote", "set-url", "origin", str(digest_repo.root / "unreachable.git"), cwd=clone)  # GitHub is down
     temp = digest_repo.root / "temp-down"
     temp.mkdir()
-    job = run_digest_job(clone, temp, {})
+    job = run_digest_job(clone, temp, {}, installed=True)
 
     assert job.outcomes["restore"] == "failure"
     assert "cannot read the arxivbot-state branch" in job.output
@@ -329,8 +368,8 @@ def test_a_failed_restore_never_replaces_the_saved_database(digest_repo: DigestR
 
 
 @needs_tools
-def test_a_failed_run_still_saves_what_it_paid_for_but_commits_nothing(digest_repo: DigestRepo) -> None:
-    _, first = digest_repo.run()
+def test_a_failed_run_still_saves_what_it_paid_for_but_commits_nothing(first_run: FirstRun) -> None:
+    digest_repo, first = first_run.repo, first_run.job
     assert first.succeeded, first.output
     main_before = git("rev-parse", "main", cwd=digest_repo.origin)
 
@@ -340,7 +379,7 @@ def test_a_failed_run_still_saves_what_it_paid_for_but_commits_nothing(digest_re
     (clone / "config.json").write_text(json.dumps(config), encoding="utf-8")
     temp = digest_repo.root / "temp-fail"
     temp.mkdir()
-    job = run_digest_job(clone, temp, {})
+    job = run_digest_job(clone, temp, {}, installed=True)
 
     assert job.outcomes["Run arxivbot"] == "failure"
     assert job.outcomes["Commit the digest when it changed"] == "skipped"
@@ -496,9 +535,11 @@ def audited() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
         _audit_log = None
 
 
-def published_digest(tmp_path: Path) -> Path:
-    """A digest repository after one real run: what the GitHub Action commits."""
-    repo = tmp_path / "my-digest"
+@pytest.fixture(scope="module")
+def published_digest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A digest repository after one real run: what the GitHub Action commits. Made once for the module;
+    the tests only read it (the first one checks that nothing is written)."""
+    repo = tmp_path_factory.mktemp("published") / "my-digest"
     init_repository(repo, sample=True)
     result = subprocess.run(
         [str(BIN / "arxivbot"), "run", "--config", str(repo / "config.json")],
@@ -525,9 +566,9 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_vercel_serves_the_committed_site_without_writing_or_fetching(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    published_digest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = published_digest(tmp_path)
+    repo = published_digest
     before = snapshot(repo)
     monkeypatch.setattr(sys, "dont_write_bytecode", True)  # as on Vercel's read-only disk
 
@@ -559,9 +600,9 @@ def test_vercel_serves_the_committed_site_without_writing_or_fetching(
 
 
 def test_vercel_entry_of_this_repository_reads_the_site_dir_override(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    published_digest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = published_digest(tmp_path)
+    repo = published_digest
     monkeypatch.setenv("ARXIVBOT_SITE_DIR", str(repo / "public"))
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
 

@@ -97,9 +97,9 @@ class RecordingCycle:
         return report
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    config = make_config(tmp_path, server={"update_token_env": "ARXIVBOT_UPDATE_TOKEN"})
+def seeded_config(folder: Path) -> Config:
+    """Two days of digests in ``folder`` (one with a hostile title and summary) and a config over them."""
+    config = make_config(folder, server={"update_token_env": "ARXIVBOT_UPDATE_TOKEN"})
     with open_store(config.storage.database) as store:
         seed_day(
             store,
@@ -117,6 +117,11 @@ def config(tmp_path: Path) -> Config:
             summaries={"2512.00666": EVIL_SUMMARY},
         )
     return config
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return seeded_config(tmp_path)
 
 
 @pytest.fixture
@@ -514,9 +519,11 @@ class RunningServer:
         self.listener.close()
 
 
-@pytest.fixture
-def live(config: Config, cycle: RecordingCycle) -> Iterator[RunningServer]:
-    with RunningServer(create_app(config, run_cycle=cycle, scheduler=False)) as server:
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One real server for the module's read-only HTTP tests (none of them starts a cycle or writes)."""
+    config = seeded_config(tmp_path_factory.mktemp("live"))
+    with RunningServer(create_app(config, run_cycle=RecordingCycle(config), scheduler=False)) as server:
         yield server
 
 
@@ -604,7 +611,16 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 def test_the_page_in_headless_chromium(live: RunningServer, tmp_path: Path) -> None:
-    result = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", f"{live.url}/")
+    shot = tmp_path / "page.png"
+    # One browser start for both: the DOM after scripts had their chance, and a rendered screenshot.
+    result = chromium(
+        tmp_path,
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        f"--screenshot={shot}",
+        "--window-size=1200,1600",
+        f"{live.url}/",
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     page = lxml.html.fromstring(result.stdout)
@@ -614,8 +630,4 @@ def test_the_page_in_headless_chromium(live: RunningServer, tmp_path: Path) -> N
     assert page.findtext(".//title") != "pwned"
     assert page.findtext(".//title").startswith("arXiv digest")
     assert len(page.xpath("//details")) == 1
-
-    shot = tmp_path / "page.png"
-    result = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", f"{live.url}/")
-    assert result.returncode == 0, result.stderr[-2000:]
     assert shot.read_bytes().startswith(b"\x89PNG")
