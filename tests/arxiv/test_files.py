@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -21,6 +19,7 @@ from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_fee
 from arxivbot.config import ArxivConfig, config_from_dict
 from arxivbot.errors import ConfigError, FetchError
 from arxivbot.store import HttpValidators
+from tests.clirunner import Finished, run_arxivbot
 from tests.faketime import FakeTime
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -214,12 +213,11 @@ def readme_titles(readme: str) -> list[str]:
 def test_the_offline_example_runs_from_its_own_folder(tmp_path: Path) -> None:
     example = tmp_path / "offline"
     shutil.copytree(OFFLINE_EXAMPLE, example, ignore=shutil.ignore_patterns("out"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY")} | {"CI": "true"}
 
-    def run() -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "arxivbot", "run", "--config", str(example / "config.json")]
-        # From another folder: the config's relative paths resolve against the config's own folder.
-        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    def run() -> Finished:
+        # The real CLI (in-process), from another folder: the config's relative paths resolve against the
+        # config's own folder.
+        return run_arxivbot("run", "--config", str(example / "config.json"), cwd=tmp_path)
 
     first = run()
     assert first.returncode == 0, first.stderr
