@@ -213,6 +213,7 @@ def git(*args: str, cwd: Path) -> str:
             "GIT_AUTHOR_EMAIL": "you@example.org",
             "GIT_COMMITTER_NAME": "you",
             "GIT_COMMITTER_EMAIL": "you@example.org",
+            "GIT_TEMPLATE_DIR": "",  # no sample hooks in every repository: fewer files to write and delete
         },
     )
     return result.stdout
@@ -242,12 +243,11 @@ class DigestRepo:
         return clone, run_digest_job(clone, temp, {}, installed=self.runs > 1)
 
     def copy_to(self, root: Path) -> DigestRepo:
-        """The same repository, origin and runners, in ``root``: a test may push to it and run it again."""
-        shutil.copytree(self.root, root, symlinks=True)
-        copy = DigestRepo(root, root / self.origin.relative_to(self.root), self.runs)
-        for number in range(1, self.runs + 1):  # the runners' checkouts push to the copied origin
-            git("remote", "set-url", "origin", copy.origin.as_uri(), cwd=root / f"runner{number}")
-        return copy
+        """The same origin (its branches and history) in ``root``: a test may push to it and run it again."""
+        root.mkdir()
+        origin = root / self.origin.name
+        shutil.copytree(self.origin, origin)
+        return DigestRepo(root, origin, self.runs)
 
     def file_on(self, branch: str, path: str) -> bytes:
         return subprocess.run(
@@ -271,28 +271,35 @@ def new_digest_repo(root: Path) -> DigestRepo:
 
 @dataclass
 class FirstRun:
-    """A digest repository after the workflow's first run: ``clone`` is that runner's checkout."""
+    """A digest repository after the workflow's first run."""
 
     repo: DigestRepo
-    clone: Path
     job: JobRun
+    checkout: Path  # the first runner's checkout, shared by the tests: read it, or take an own_checkout()
+
+    def own_checkout(self) -> Path:
+        """A copy of the first runner's checkout that pushes to this test's origin."""
+        clone = self.repo.root / self.checkout.name
+        shutil.copytree(self.checkout, clone, symlinks=True)
+        git("remote", "set-url", "origin", self.repo.origin.as_uri(), cwd=clone)
+        return clone
 
 
 @pytest.fixture(scope="module")
 def first_run_once(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
     """The first run, every step for real (install included), done once for the module; see ``first_run``."""
     repo = new_digest_repo(tmp_path_factory.mktemp("first-run"))
-    clone, job = repo.run()
-    return FirstRun(repo, clone, job)
+    checkout, job = repo.run()
+    git("gc", "--quiet", cwd=repo.origin)  # one pack instead of a file per object, for every copy
+    return FirstRun(repo, job, checkout)
 
 
 @pytest.fixture
 def first_run(first_run_once: FirstRun, tmp_path: Path) -> FirstRun:
-    """A copy of the first run for one test (origin, branches and checkouts): the test may push and run on."""
+    """The first run with a copy of its origin for one test: the test may push to it and run on."""
     if not first_run_once.job.succeeded:  # every test starts from a successful first run
         return first_run_once
-    repo = first_run_once.repo.copy_to(tmp_path / "repo")
-    return FirstRun(repo, repo.root / first_run_once.clone.relative_to(first_run_once.repo.root), first_run_once.job)
+    return FirstRun(first_run_once.repo.copy_to(tmp_path / "repo"), first_run_once.job, first_run_once.checkout)
 
 
 def next_day_feed(clone: Path) -> None:
@@ -307,7 +314,7 @@ def readme_titles(readme: bytes) -> list[str]:
 
 @needs_tools
 def test_the_workflow_publishes_then_remembers_across_fresh_runners(first_run: FirstRun) -> None:
-    digest_repo, clone, first = first_run.repo, first_run.clone, first_run.job
+    digest_repo, clone, first = first_run.repo, first_run.checkout, first_run.job
 
     assert first.succeeded, first.output
     assert first.outcomes[INSTALL_STEP] == "success"  # pip really ran the scaffolded requirements.txt
@@ -336,7 +343,7 @@ def test_the_workflow_publishes_then_remembers_across_fresh_runners(first_run: F
 
 @needs_tools
 def test_an_unchanged_digest_makes_no_commit(first_run: FirstRun) -> None:
-    digest_repo, clone, first = first_run.repo, first_run.clone, first_run.job
+    digest_repo, clone, first = first_run.repo, first_run.own_checkout(), first_run.job
     assert first.succeeded, first.output
     commits = git("rev-list", "--count", "main", cwd=digest_repo.origin)
 
