@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +63,32 @@ def own_fixture() -> object:
     return find
 
 
+# A RAM disk for the tests' throwaway files when the machine has a roomy one (see pytest_configure).
+RAM_DISK = Path("/dev/shm")
+RAM_DISK_MIN_FREE = 1 << 30
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Put ``tmp_path`` folders (databases, outputs, git repositories) on a RAM disk when there is one.
+
+    The suite writes a few thousand small files and SQLite databases and deletes them again; on a busy
+    disk each fsync, unlink and rmdir costs milliseconds, which measured a third of some files' run time.
+    Only when nobody chose a place (``--basetemp``, ``TMPDIR``, ``PYTEST_DEBUG_TEMPROOT``) and the RAM
+    disk has at least 1 GiB free; otherwise pytest's usual temporary folder. The files are the same.
+    """
+    if config.option.basetemp or os.environ.get("TMPDIR") or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    try:
+        roomy = os.access(RAM_DISK, os.W_OK) and shutil.disk_usage(RAM_DISK).free >= RAM_DISK_MIN_FREE
+    except OSError:
+        return
+    if roomy:
+        tempfile.tempdir = str(RAM_DISK)
+
+
 def pytest_report_header() -> str:
     shared = "present" if SHARED_FIXTURES.is_dir() else "absent (tests using them are skipped)"
-    return f"arxivbot: real arXiv captures in ../shared: {shared}; CI={os.environ.get('CI', '')}"
+    return (
+        f"arxivbot: real arXiv captures in ../shared: {shared}; CI={os.environ.get('CI', '')}; "
+        f"temporary files in {tempfile.gettempdir()}"
+    )
