@@ -14,94 +14,32 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from arxivbot.config_relevance import LibraryConfig, RankingConfig
+from arxivbot.config_types import (
+    AnnounceType,
+    Category,
+    DedupMethod,
+    Keyword,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    StrictBool,
+    _resolve_path,
+    _Section,
+)
 from arxivbot.errors import ConfigError
 from arxivbot.models import RetentionPolicy
 
 DEFAULT_CONFIG_NAME = "config.json"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-# --- value types with messages a user can act on -------------------------------------------------
-
-
-def _positive_int(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise PydanticCustomError("positive_int", "must be a positive integer")
-    return value
-
-
-def _non_negative_int(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PydanticCustomError("non_negative_int", "must be a whole number of 0 or more")
-    return value
-
-
-def _non_negative_number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise PydanticCustomError("non_negative_number", "must be a number of 0 or more")
-    return float(value)
-
-
-def _strict_bool(value: Any) -> Any:
-    if not isinstance(value, bool):
-        raise PydanticCustomError("strict_bool", "must be true or false")
-    return value
-
-
-def _category(value: Any) -> Any:
-    if not isinstance(value, str) or not _CATEGORY.match(value):
-        raise PydanticCustomError("category", "must be an arXiv category such as cs.AI or astro-ph.CO")
-    return value
-
-
-def _non_empty_text(value: Any) -> Any:
-    if not isinstance(value, str) or not value.strip():
-        raise PydanticCustomError("non_empty_text", "must be a non-empty string")
-    return value.strip()
-
-
-AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
-DedupMethod = Literal["id", "title", "link"]
-PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
-NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
-NonNegativeFloat = Annotated[float, BeforeValidator(_non_negative_number)]
-StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
-Category = Annotated[str, BeforeValidator(_category)]
-Keyword = Annotated[str, BeforeValidator(_non_empty_text)]
-
-
-def _resolve_path(value: Any, info: ValidationInfo) -> Any:
-    """Resolve a relative path against the config file's folder (passed as validation context)."""
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise PydanticCustomError("path", "must be a file or folder path")
-    path = Path(value).expanduser()
-    base = (info.context or {}).get("base_dir")
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return path
-
-
-class _Section(BaseModel):
-    # Unknown keys are kept (and reported by ``unknown_keys``) rather than rejected: a config written
-    # for a newer arxivbot still loads, and a typo still gets a warning naming it.
-    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -258,6 +196,8 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    library: LibraryConfig = Field(default_factory=LibraryConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
 
     # Where the config file lives; relative paths were resolved against it.
     config_dir: Path = Path(".")
@@ -291,7 +231,18 @@ class Config(_Section):
         return self.model_dump(mode="json", exclude={**_unknown_fields(self), "config_dir": True})
 
 
-_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server")
+_SECTIONS = (
+    "ai_summary",
+    "arxiv",
+    "matching",
+    "storage",
+    "retention",
+    "output",
+    "feeds",
+    "server",
+    "library",
+    "ranking",
+)
 
 
 def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:

@@ -92,6 +92,51 @@ class Reason:
 
 
 KEYWORD_SCORER = "keywords"
+LIBRARY_SCORER = "library"
+JUDGE_SCORER = "judge"
+
+LIBRARY_SOURCES = ("bibtex", "arxiv", "zotero", "like")
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryItem:
+    """One paper of the user's library, from wherever they keep it (BibTeX, arXiv ids, Zotero, a like).
+
+    Not necessarily an arXiv paper: a journal article from a BibTeX export counts as much.
+    """
+
+    source: str  # one of LIBRARY_SOURCES
+    key: str  # the BibTeX entry key, the arXiv id, the Zotero item key
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None  # without version, when known
+    doi: str | None = None
+    keywords: tuple[str, ...] = ()
+    added: datetime | None = None  # when the user added it, when known
+    version: int | None = None  # the Zotero item's version
+    origin: str = ""  # the file it came from, or "zotero:user/<id>"
+
+    def as_paper(self) -> Paper:
+        """The item as a :class:`Paper` for the scorers (which read title and abstract)."""
+        arxiv_id = self.arxiv_id or f"{self.source}:{self.key}"
+        link = (
+            f"https://arxiv.org/abs/{self.arxiv_id}"
+            if self.arxiv_id
+            else (f"https://doi.org/{self.doi}" if self.doi else "")
+        )
+        return Paper(arxiv_id, 1, self.title, (), self.abstract, (), link, published=self.added, doi=self.doi)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The LLM judge's verdict on one paper version against one interests statement."""
+
+    arxiv_id: str
+    version: int
+    statement_hash: str
+    model: str
+    score: float  # 0 (unrelated) to 10 (exactly the stated interests)
+    reason: str = ""
 
 
 def keyword_reason(score: float, matched: tuple[str, ...], in_title: tuple[str, ...]) -> Reason:

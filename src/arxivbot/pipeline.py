@@ -23,9 +23,9 @@ from arxivbot.backfill import backfill, catch_up
 from arxivbot.config import Config
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
-from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
+from arxivbot.models import Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
-from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
+from arxivbot.relevance import judge_client, library_of, rank_announcements, recent_history, with_judge_figures
 from arxivbot.runtime import Runtime
 from arxivbot.store import Store, open_store
 from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
@@ -81,11 +81,15 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
     url = daily_feed_url(config.arxiv.rss_url, config.categories)
     listing = parse_daily_feed(fetch_daily_feed(runtime.arxiv(config), url).body or b"", source_url=url)
     digest_day = day or listing.announced or started.date()
-    already_listed: set[str] = set()
-    if config.storage.database.is_file():
-        with open_store(config.storage.database, readonly=True) as store:
-            already_listed = store.digested_before(digest_day)
-    ranking = _rank(config, listing.announcements, already_listed)
+    # Nothing is written: an existing database is read only, a missing one is stood in for in memory.
+    existing = config.storage.database.is_file()
+    with open_store(config.storage.database if existing else ":memory:", readonly=existing) as store:
+        already_listed = store.digested_before(digest_day)
+        library = library_of(config, store, runtime, save=False)
+        history = recent_history(config, store, digest_day) if library is not None else []
+        ranking, _ranker = rank_announcements(
+            config, listing.announcements, already_listed, library=library, history=history, store=store, save=False
+        )
     return RunReport(
         run_id=None,
         kind="dry-run",
@@ -143,12 +147,6 @@ def _record_failure(
         log.exception("could not record the failed run")
 
 
-def _rank(config: Config, announcements: Sequence[Announcement], already_listed: set[str]) -> list[ScoredPaper]:
-    ranker = build_ranker(config)
-    ranker.fit(Evidence(background=tuple(a.paper for a in announcements)))
-    return select_papers(announcements, SelectionRules.from_config(config), ranker=ranker, exclude_ids=already_listed)
-
-
 class _Cycle:
     """The stages of one run, sharing its store, runtime and arXiv client (one pacing for all requests)."""
 
@@ -160,6 +158,7 @@ class _Cycle:
         self.run_id = run_id
         self.started = started
         self.warnings: list[str] = []
+        self.judge: object = None  # the LLM judge of this run's ranking, when one ran
 
     def run(
         self, day: date | None, *, do_backfill: bool, resummarize: bool, channels: Sequence[Channel] | None
@@ -190,7 +189,7 @@ class _Cycle:
         summaries = self.summarize(ranking, resummarize)
         deliveries = self.deliver(digest_day, default_channels(self.config) if channels is None else channels)
         files_failed = next((d for d in deliveries if d.channel == FILES_CHANNEL and not d.ok), None)
-        report = _with_summary_figures(report, summaries)
+        report = with_judge_figures(_with_summary_figures(report, summaries), self.judge)
         return replace(
             report,
             status="failed" if files_failed else "ok",
@@ -246,7 +245,23 @@ class _Cycle:
         """Rank the window's announcements and store the day's digest (replacing a re-run's)."""
         window_start = _window_start(self.store, digest_day, self.config.days_back)
         candidates = self.store.announcements_between(window_start, digest_day)
-        ranking = _rank(self.config, candidates, self.store.digested_before(digest_day))
+        library = library_of(self.config, self.store, self.runtime, save=True)
+        if library is not None:
+            self.warnings.extend(library.warnings)
+        history = recent_history(self.config, self.store, digest_day) if library is not None else []
+        with judge_client(self.config, self.runtime, library, self.warnings) as llm:
+            ranking, ranker = rank_announcements(
+                self.config,
+                candidates,
+                self.store.digested_before(digest_day),
+                library=library,
+                history=history,
+                store=self.store,
+                llm=llm,
+            )
+        self.judge = getattr(ranker, "judge", None)
+        self.warnings.extend(getattr(self.judge, "warnings", ()))
+        self.warnings.extend(w for part in ranker.parts if (w := getattr(part.scorer, "warning", "")))
         self.store.save_digest(
             digest_day,
             ranking,

@@ -31,11 +31,12 @@ class KeywordScorer:
         mode: str = "word",
         weights: Mapping[str, float] | None = None,
         title_bonus: float = 0.5,
+        quiet: bool = False,
     ) -> None:
         self.matcher = KeywordMatcher(
             keywords, exclude_keywords, mode=mode, weights=weights or {}, title_bonus=title_bonus
         )
-        if not self.matcher.keywords:
+        if not self.matcher.keywords and not quiet:  # quiet: another scorer (the library) ranks
             log.warning("no keywords configured: every announcement is kept, with score 0")
 
     @property

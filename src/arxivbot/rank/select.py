@@ -76,10 +76,15 @@ class SelectionRules:
             categories=tuple(config.categories),
         )
 
-    def keyword_scorer(self) -> KeywordScorer:
+    def keyword_scorer(self, *, quiet: bool = False) -> KeywordScorer:
         """The rules' keywords, exclusions, weights and title bonus, compiled once for a run."""
         return KeywordScorer(
-            self.keywords, self.exclude_keywords, mode=self.mode, weights=self.weights, title_bonus=self.title_bonus
+            self.keywords,
+            self.exclude_keywords,
+            mode=self.mode,
+            weights=self.weights,
+            title_bonus=self.title_bonus,
+            quiet=quiet,
         )
 
 

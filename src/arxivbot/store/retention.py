@@ -27,6 +27,7 @@ KEPT_FOR_EVER: tuple[str, ...] = (
     "SELECT arxiv_id FROM digest_entries",  # listed in a digest: the archive and the feeds show it
     "SELECT arxiv_id FROM feedback",  # liked or disliked: what learned ranking trains on
     "SELECT arxiv_id FROM summaries",  # a summary was paid for: it stays with its paper
+    "SELECT arxiv_id FROM library_items WHERE arxiv_id IS NOT NULL",  # in the user's library
 )
 
 log = logging.getLogger(__name__)

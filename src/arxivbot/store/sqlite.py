@@ -7,13 +7,25 @@ from pathlib import Path
 from arxivbot.store.digests import DigestStore
 from arxivbot.store.feedback import FeedbackStore
 from arxivbot.store.http_cache import FetchStateStore
+from arxivbot.store.library import LibraryStore
 from arxivbot.store.papers import PaperStore
+from arxivbot.store.ranking_cache import RankingCacheStore
 from arxivbot.store.retention import RetentionStore
 from arxivbot.store.runs import RunStore
 from arxivbot.store.summaries import SummaryStore
 
 
-class SQLiteStore(PaperStore, DigestStore, SummaryStore, RunStore, FetchStateStore, FeedbackStore, RetentionStore):
+class SQLiteStore(
+    PaperStore,
+    DigestStore,
+    SummaryStore,
+    RunStore,
+    FetchStateStore,
+    FeedbackStore,
+    RetentionStore,
+    LibraryStore,
+    RankingCacheStore,
+):
     """arxivbot's memory in one SQLite file, migrated on open. Use as a context manager."""
 
     def __enter__(self) -> SQLiteStore:

@@ -1,0 +1,122 @@
+"""The rank stage of a run: the user's library, the evidence a ranker fits on, the ranking.
+
+``arxivbot run``, ``arxivbot run --dry-run`` and ``bench/bench_relevance.py`` all rank through
+:func:`rank_announcements`: the library (when there is one) → :class:`~arxivbot.rank.Evidence` (library
+and likes, dislikes, background) → :func:`~arxivbot.rank.build_ranker` → fit → select.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+from arxivbot.config import Config
+from arxivbot.errors import LLMAuthError
+from arxivbot.library import Library, load_library
+from arxivbot.models import Announcement, Paper, RunReport, ScoredPaper
+from arxivbot.rank import Combiner, Evidence, SelectionRules, build_ranker, select_papers
+from arxivbot.runtime import Runtime
+from arxivbot.store import Store
+from arxivbot.summarize.llm import make_llm_client
+
+__all__ = [
+    "gather_evidence",
+    "judge_client",
+    "library_of",
+    "rank_announcements",
+    "recent_history",
+    "with_judge_figures",
+]
+
+# The most background papers a library model is fitted against: about a week of a busy set of
+# categories; more costs fitting time and memory and adds little (the newest are kept).
+BACKGROUND_CAP = 6000
+
+
+def rank_announcements(
+    config: Config,
+    announcements: Sequence[Announcement],
+    already_listed: set[str],
+    *,
+    library: Library | None = None,
+    history: Sequence[Announcement] = (),
+    store: Store | None = None,
+    save: bool = True,
+    llm: object = None,
+) -> tuple[list[ScoredPaper], Combiner]:
+    """Build the ranker (keywords; the library scorer when there is a library), fit it, select.
+
+    The one code path of ``arxivbot run``, ``--dry-run`` and ``bench/bench_relevance.py``.
+    """
+    ranker = build_ranker(config, library, store=store, save=save, llm=llm)
+    ranker.fit(gather_evidence(library, announcements, history))
+    ranking = select_papers(
+        announcements, SelectionRules.from_config(config), ranker=ranker, exclude_ids=already_listed
+    )
+    return ranking, ranker
+
+
+def gather_evidence(
+    library: Library | None, candidates: Sequence[Announcement], history: Sequence[Announcement] = ()
+) -> Evidence:
+    """The library (likes included), the dislikes, and the background: recent announcements and the
+    window's candidates (on a first run, the day's own announcements), the library's papers left out."""
+    positives = library.papers if library is not None else ()
+    negatives = library.disliked_papers if library is not None else ()
+    own = {p.arxiv_id for p in positives}
+    background: dict[str, Paper] = {}
+    for announcement in [*reversed(candidates), *reversed(history)]:  # newest first, candidates always in
+        paper = announcement.paper
+        if paper.arxiv_id not in own and paper.arxiv_id not in background:
+            background[paper.arxiv_id] = paper
+            if len(background) >= BACKGROUND_CAP:
+                break
+    return Evidence(library=positives, disliked=negatives, background=tuple(background.values()))
+
+
+def library_of(config: Config, store: Store, runtime: Runtime, *, save: bool) -> Library | None:
+    """The user's library when there is one (configured, or liked papers), else None: keywords only."""
+    if not config.library.configured and "like" not in store.feedback().values():
+        return None
+    return load_library(config, store, runtime, save=save)
+
+
+def recent_history(config: Config, store: Store, day: date) -> list[Announcement]:
+    days = config.ranking.background_days
+    return store.announcements_between(day - timedelta(days=days), day) if days else []
+
+
+@contextlib.contextmanager
+def judge_client(config: Config, runtime: Runtime, library: Library | None, warnings: list[str]) -> Iterator[object]:
+    """The LLM client for the judge: only with a library, ``ranking.interests`` and summaries on."""
+    ai = config.ai_summary
+    if library is None or not library.items or not config.ranking.interests or not ai.enabled:
+        yield None
+        return
+    if runtime.llm is not None:
+        yield runtime.llm
+        return
+    try:
+        client = make_llm_client(ai)
+    except LLMAuthError as err:
+        warnings.append(f"LLM judge off: {err}")
+        yield None
+        return
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def with_judge_figures(report: RunReport, judge: object) -> RunReport:
+    """The LLM judge's calls and tokens count with the summaries' in the run's figures."""
+    if judge is None:
+        return report
+    return replace(
+        report,
+        llm_calls=report.llm_calls + getattr(judge, "calls", 0),
+        prompt_tokens=report.prompt_tokens + getattr(judge, "prompt_tokens", 0),
+        completion_tokens=report.completion_tokens + getattr(judge, "completion_tokens", 0),
+    )
