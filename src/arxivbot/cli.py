@@ -214,6 +214,59 @@ def init(directory: Path, force: bool, sample: bool) -> None:
     click.echo(next_steps(directory, sample=sample))
 
 
+def _verdict_command(verdict: str | None, help_text: str) -> Callable[..., None]:
+    @common_options
+    @click.argument("arxiv_ids", metavar="ID...", nargs=-1, required=True)
+    def command(config: Config, arxiv_ids: tuple[str, ...]) -> None:
+        from arxivbot.library import record_verdicts
+
+        count = record_verdicts(config, arxiv_ids, verdict)
+        if verdict is None:
+            click.echo(f"Forgot the verdict on {count} of {len(arxiv_ids)} paper(s).")
+        else:
+            click.echo(f"Recorded {count} paper(s) as {verdict}d; the next run learns from them.")
+
+    command.__doc__ = help_text
+    return command
+
+
+main.command("like")(
+    _verdict_command(
+        "like", "Add papers (arXiv ids or abs URLs) to your library: ranking learns to find more like them."
+    )
+)
+main.command("dislike")(
+    _verdict_command(
+        "dislike", "Mark papers (arXiv ids or abs URLs) as not for you: ranking learns to push such papers down."
+    )
+)
+main.command("unlike")(_verdict_command(None, "Forget your like or dislike of papers (arXiv ids or abs URLs)."))
+
+
+@main.command("library")
+@common_options
+@click.option("--newest", default=10, show_default=True, help="How many of the newest library papers to list.")
+def library_command(config: Config, newest: int) -> None:
+    """Load your library as a run would, and show what it holds: papers per source, the newest ones."""
+    from arxivbot.library import newest as newest_items
+    from arxivbot.library import read_library
+
+    with _runtime(config) as runtime:
+        library = read_library(config, runtime)
+    counts = ", ".join(f"{count} {source}" for source, count in library.counts().items())
+    click.echo(f"Library: {len(library)} paper(s) ({counts}); {len(library.disliked)} disliked.")
+    if not library.items:
+        click.echo(
+            "Nothing to learn from yet: set library.bibtex, library.arxiv_ids or library.zotero, or `arxivbot like ID`."
+        )
+    for item in newest_items(library.items, newest):
+        added = item.added.date().isoformat() if item.added else "----------"
+        ident = item.arxiv_id or item.doi or item.key
+        click.echo(f"  {added}  [{item.source}] {ident}: {item.title}")
+    for warning in library.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 # --- printing reports ----------------------------------------------------------------------------------
 
 

@@ -221,14 +221,16 @@ def test_the_offline_example_runs_from_its_own_folder(tmp_path: Path) -> None:
 
     first = run()
     assert first.returncode == 0, first.stderr
-    assert "8 papers selected from 12 announced (12 new to the database)" in first.stdout
+    # The example's sample library (library.bib) makes every announcement a candidate, ranked by it.
+    assert "9 papers selected from 12 announced (12 new to the database)" in first.stdout
     readme = (example / "out" / "README.md").read_text(encoding="utf-8")
     titles = readme_titles(readme)
-    assert len(titles) == 8 and "**Total Papers Found**: 8" in readme
+    assert len(titles) == 9 and "**Total Papers Found**: 9" in readme
+    assert "like: Fast Inference from Transformers via Speculative Decoding" in readme
 
     second = run()  # the saved feed has not changed: a conditional GET, answered 304, as from arXiv
     assert second.returncode == 0, second.stderr
-    assert "not modified" in second.stderr and "8 papers selected from 12 announced" in second.stdout
+    assert "not modified" in second.stderr and "9 papers selected from 12 announced" in second.stdout
     assert readme_titles((example / "out" / "README.md").read_text(encoding="utf-8")) == titles
     exported = json.loads((example / "out" / "public" / "papers.json").read_text(encoding="utf-8"))
-    assert (exported["day"], exported["paper_count"]) == ("2025-12-24", 8)
+    assert (exported["day"], exported["paper_count"]) == ("2025-12-24", 9)

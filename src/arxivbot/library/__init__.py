@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Library", "load_library"]
+__all__ = ["Library", "load_library", "newest", "read_library", "record_verdicts"]
 
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -167,3 +167,24 @@ def _distinct(items: Sequence[LibraryItem]) -> list[LibraryItem]:
 
 def newest(items: Iterable[LibraryItem], count: int) -> list[LibraryItem]:
     return sorted(items, key=lambda item: item.added or _OLDEST, reverse=True)[:count]
+
+
+def read_library(config: Config, runtime: Runtime) -> Library:
+    """``arxivbot library``: load the library as a run would (fetching and caching what is missing)."""
+    from arxivbot.store import open_store
+
+    with open_store(config.storage.database) as store:
+        return load_library(config, store, runtime)
+
+
+def record_verdicts(config: Config, arxiv_ids: Sequence[str], verdict: str | None) -> int:
+    """``arxivbot like/dislike/unlike``: record ``verdict`` ('like', 'dislike'; None forgets) on papers.
+
+    Returns how many papers were recorded (or forgotten). Raises ConfigError for a malformed id.
+    """
+    from arxivbot.store import open_store
+
+    with open_store(config.storage.database) as store:
+        if verdict is None:
+            return store.remove_feedback(arxiv_ids)
+        return store.record_feedback(arxiv_ids, verdict)

@@ -93,9 +93,10 @@ def build_ranker(
             log.warning("The library is empty: ranking by keywords only (check the library section)")
         return Combiner([Weighted(rules.keyword_scorer())])
     ranking = config.ranking
-    parts = [Weighted(library_scorer(config, store=store, save=save), ranking.library_weight)]
-    if config.keywords or config.exclude_keywords:
-        parts.append(Weighted(rules.keyword_scorer(quiet=True), ranking.keyword_weight))
+    learned = library_scorer(config, store=store, save=save)
+    parts = [Weighted(learned, ranking.library_weight)]
+    if config.keywords or config.exclude_keywords:  # first, so reasons read "keywords: …; like: …"
+        parts.insert(0, Weighted(rules.keyword_scorer(quiet=True), ranking.keyword_weight))
     if ranking.interests and llm is not None and ranking.judge_top_n > 0:
         from arxivbot.rank.judge import JudgedRanker, LlmJudge
 
@@ -107,7 +108,7 @@ def build_ranker(
             save=save,
             batch_size=ranking.judge_batch_size,
             max_tokens=config.ai_summary.max_tokens_per_run,
-            nearest_titles=_nearest_titles(parts[0].scorer),
+            nearest_titles=_nearest_titles(learned),
         )
         return JudgedRanker(parts, judge, weight=ranking.judge_weight, top_n=ranking.judge_top_n)
     return Combiner(parts)
