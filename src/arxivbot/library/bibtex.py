@@ -70,7 +70,8 @@ def parse_bibtex(text: str, path: Path) -> BibtexFile:
     import bibtexparser
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
-    if "\x00" in text or (text.strip() and not _ENTRY_START.search(text)):
+    content = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("%"))
+    if "\x00" in text or (content.strip() and not _ENTRY_START.search(content)):
         raise ConfigError(
             f"library.bibtex: {path} is not a BibTeX file (no @article{{…}}-style entry in it); "
             "export your library as BibTeX (.bib) and point library.bibtex at that file"
