@@ -135,3 +135,17 @@ def test_arxiv_unreachable_costs_the_papers_not_the_run(
         library = load_library(config, store, runtime)
     assert len(library) == 0 and any("retried next run" in w for w in library.warnings)
     assert store.arxiv_metadata([KNOWN[0].arxiv_id]) == {}  # nothing cached: asked again next run
+
+
+def test_library_papers_keep_their_full_record_past_the_retention_window(store: SQLiteStore) -> None:
+    from datetime import timedelta
+
+    from arxivbot.models import LibraryItem, RetentionPolicy
+
+    old, mine = make_paper("2501.10001", "astro", 1), make_paper("2501.10002", "serving", 2)
+    store.save_announcements([Announcement(p, "new", date(2025, 1, 6)) for p in (old, mine)])
+    store.replace_library_items("bibtex", [LibraryItem("bibtex", "mine", mine.title, arxiv_id=mine.arxiv_id)])
+
+    store.apply_retention(date(2025, 1, 6) + timedelta(days=30), RetentionPolicy(full_days=7))
+
+    assert store.get_paper(old.arxiv_id) is None and store.get_paper(mine.arxiv_id) == mine

@@ -77,7 +77,7 @@ class LibraryScorer:
             len(evidence.disliked) + len(evidence.background),
         )
         if self.store is not None and self.save:
-            self.store.save_fitted_model(key, "tfidf", self.model.dumps())
+            self.store.save_fitted_model(key, "tfidf", self.model.dumps(), self.now())
 
     def raw_scores(self, papers: Sequence[Paper]) -> Any:
         """The model's own scores (for the bench and the judge's pre-ranking)."""

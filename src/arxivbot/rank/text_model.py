@@ -233,10 +233,11 @@ def _classifier(recipe: Recipe) -> Any:
     if recipe.classifier == "lr":
         from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(C=recipe.C, class_weight=weight, max_iter=2000, solver="liblinear")
+        return LogisticRegression(C=recipe.C, class_weight=weight, max_iter=2000, solver="liblinear", random_state=0)
     from sklearn.svm import LinearSVC
 
-    return LinearSVC(C=recipe.C, class_weight=weight, max_iter=10000, tol=1e-4)
+    # A fixed random_state: liblinear shuffles, and a digest must not change between two identical runs.
+    return LinearSVC(C=recipe.C, class_weight=weight, max_iter=10000, tol=1e-4, random_state=0)
 
 
 def _spread(values: np.ndarray) -> float:

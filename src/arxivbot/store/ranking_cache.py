@@ -29,12 +29,13 @@ class RankingCacheStore(Database):
         fitted_at = parse_datetime(row["fitted_at"]) or utc_now()
         return bytes(row["model"]), fitted_at
 
-    def save_fitted_model(self, model_key: str, method: str, model: bytes) -> None:
-        """Cache ``model``; older models of the same method beyond the newest few are dropped."""
+    def save_fitted_model(self, model_key: str, method: str, model: bytes, fitted_at: datetime | None = None) -> None:
+        """Cache ``model`` (fitted at ``fitted_at``, default now); older models of the same method
+        beyond the newest few are dropped."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO fitted_models (model_key, method, fitted_at, model) VALUES (?,?,?,?)",
-                (model_key, method, iso(utc_now()), model),
+                (model_key, method, iso(fitted_at or utc_now()), model),
             )
             db.execute(
                 """DELETE FROM fitted_models WHERE method=? AND model_key NOT IN (
