@@ -12,7 +12,9 @@ recall@30 and MRR, on the dev days, the held-out days (days alternate) and all. 
   1 / (1 + log10(rank + 1)) over newest-first items), here on tf-idf vectors (no local embedding
   model is assumed);
 - the plain arxiv-sanity recipe: tf-idf 1-2 grams + LinearSVC, library against the field;
-- ours: the library scorer as ``ranking.method: "tfidf"`` configures it (the default).
+- ours: the library scorer as ``ranking.method: "tfidf"`` configures it (the default), with the
+  previous days as the store's history, and on a first run (an empty store: the day alone is the
+  background, as in a check from outside on one unseen day).
 
 Speed (the issue's figures): a 600-paper day against a 500-paper library, cold (fit included) and
 warm (the fitted model from the store's cache), peak memory of that run, and whether ``arxivbot
@@ -138,12 +140,13 @@ def _config(method: str, max_papers: int):
 
 def rank_case(case: Case, method: str) -> list[str]:
     """The ids of the whole pool in the order ``method`` ranks it, through ``rank_announcements``."""
-    from arxivbot import rank
     from arxivbot.rank import Combiner, SelectionRules, Weighted, select_papers
     from arxivbot.relevance import gather_evidence, rank_announcements
 
     announcements = [_announcement(raw, case.day) for raw in case.pool]
     history = [_announcement(raw, day) for day, listing in case.history for raw in listing]
+    if method.endswith("first-run"):  # an empty store: the day's own announcements are the background
+        history, method = [], method.removesuffix("-first-run")
     config = _config("tfidf", len(announcements))
     library = _library(case)
     if method == "ours":
@@ -153,7 +156,6 @@ def rank_case(case: Case, method: str) -> list[str]:
         ranker = Combiner([Weighted(scorer, 1.0)])
         ranker.fit(gather_evidence(library, announcements, history))
         ranking = select_papers(announcements, SelectionRules.from_config(config), ranker=ranker)
-    del rank
     return [scored.paper.arxiv_id for scored in ranking]
 
 
@@ -304,7 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=0, help="only the first N cases (0: all)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the quality runs")
-    parser.add_argument("--methods", default="random,zotero,arxiv-sanity,ours")
+    parser.add_argument("--methods", default="random,zotero,arxiv-sanity,ours,ours-first-run")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--speed-run", type=Path, help=argparse.SUPPRESS)

@@ -107,3 +107,19 @@ def test_help_and_a_keyword_only_run_never_load_scikit_learn(tmp_path: Path, arx
     env = {**os.environ, "CI": "true"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_dry_run_ranks_by_the_library_and_writes_nothing(tmp_path: Path, arxiv: LocalServer) -> None:
+    config = write_config(
+        tmp_path,
+        arxiv.url + "/rss",
+        keywords=[],
+        library={"bibtex": [str(SAMPLE_LIBRARY)]},
+        storage={"database": "db/a.db"},
+    )
+
+    result = run_arxivbot("run", "--config", str(config), "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "like: Fast Inference from Transformers via" in result.stdout  # the "Why" column
+    assert not (tmp_path / "db").exists() and not (tmp_path / "README.md").exists()
