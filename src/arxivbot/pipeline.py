@@ -85,7 +85,8 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
     existing = config.storage.database.is_file()
     with open_store(config.storage.database if existing else ":memory:", readonly=existing) as store:
         already_listed = store.digested_before(digest_day)
-        library = library_of(config, store, runtime, save=False)
+        # an in-memory stand-in may be written to (it is thrown away); a real database may not
+        library = library_of(config, store, runtime, save=not existing)
         history = recent_history(config, store, digest_day) if library is not None else []
         ranking, _ranker = rank_announcements(
             config, listing.announcements, already_listed, library=library, history=history, store=store, save=False

@@ -146,3 +146,29 @@ def test_an_unreachable_zotero_warns_and_keeps_the_library_synced_before_without
     assert [i.title for i in library.items] == ["Kept From Before"]
     assert any("could not be synced" in w and "1 item(s) synced before" in w for w in library.warnings)
     assert KEY not in caplog.text and all(KEY not in w for w in library.warnings)
+
+
+def test_zotero_items_without_an_abstract_get_it_from_arxiv(
+    tmp_path: Path, zotero: LocalServer, store: SQLiteStore
+) -> None:
+    from arxivbot.models import Paper
+    from tests.library.arxivapi import API_PATH, serve_id_lists
+
+    on_arxiv = Paper("2309.06180", 2, "PagedAttention", ("K",), "The abstract arXiv has.", ("cs.LG",), "")
+    serve_id_lists(zotero, [on_arxiv])
+    zotero.route(
+        ITEMS, answer([item("AAAA1111", 1, "PagedAttention", abstractNote="", archiveID="arXiv:2309.06180")], 2)
+    )
+    config = config_from_dict(
+        {
+            "library": {"zotero": {"library_id": 123, "api_url": zotero.url}},
+            "arxiv": {"api_url": zotero.url + API_PATH},
+        },
+        base_dir=tmp_path,
+    )
+
+    library = load(config, store)
+
+    assert [(i.key, i.arxiv_id, i.abstract) for i in library.items] == [
+        ("AAAA1111", "2309.06180", "The abstract arXiv has.")
+    ]

@@ -106,3 +106,21 @@ def test_a_failing_or_inconsistent_endpoint_falls_back_to_tfidf_with_a_warning(
     warning: Any = getattr(ranker.parts[0].scorer, "warning", "")
     assert "ranking.method 'embeddings' failed" in warning and "default tf-idf scorer" in warning
     assert warning in caplog.text
+
+
+@pytest.mark.parametrize("folder", [None, "missing-folder", "model"])
+def test_a_local_model_that_cannot_be_loaded_leaves_the_default_scorer_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, folder: str | None
+) -> None:
+    if folder == "model":
+        (tmp_path / "model").mkdir()  # a folder, but no model in it (or no model2vec installed)
+    ranking_settings: dict[str, Any] = {"method": "local", "local_model": folder}
+    config = config_from_dict({"max_papers": 5, "ranking": ranking_settings}, base_dir=tmp_path)
+    day = make_day(DAY, {"serving": 5, "astro": 20})
+
+    with caplog.at_level(logging.WARNING, logger="arxivbot"):
+        ranking, ranker = rank_announcements(config, day, set(), library=library())
+
+    assert type(ranker.parts[0].scorer).__name__ == "LibraryScorer"  # tf-idf, nothing downloaded
+    assert [topic_of(s.paper) for s in ranking] == ["serving"] * 5
+    assert "ranking.method 'local' unavailable" in caplog.text

@@ -86,14 +86,19 @@ def load_library(
         warnings += bad_lines
         for warning in bad_lines:
             log.warning("%s", warning)
+    if settings.zotero.enabled:  # synced first: its items without an abstract need metadata too
+        sync = sync_zotero(settings.zotero, store, client_factory=zotero_factory, save=save)
+        if sync.warning:
+            warnings.append(sync.warning)
+    zotero = store.library_items("zotero") if settings.zotero.enabled else []
     feedback = store.feedback()
     liked = [arxiv_id for arxiv_id, verdict in feedback.items() if verdict == "like"]
     disliked = [arxiv_id for arxiv_id, verdict in feedback.items() if verdict == "dislike"]
 
-    # One metadata lookup for every id that needs one: listed ids, BibTeX entries without an
+    # One metadata lookup for every id that needs one: listed ids, BibTeX and Zotero items without an
     # abstract, and feedback on papers the database no longer has in full.
     needs = list(dict.fromkeys(ids))
-    needs += [item.arxiv_id for item in bibtex if item.arxiv_id and not item.abstract]
+    needs += [item.arxiv_id for item in [*bibtex, *zotero] if item.arxiv_id and not item.abstract]
     stored = {arxiv_id: store.get_paper(arxiv_id) for arxiv_id in [*liked, *disliked]}
     needs += [arxiv_id for arxiv_id, paper in stored.items() if paper is None]
     metadata = fetch_metadata(
@@ -110,14 +115,10 @@ def load_library(
         # the stored items keep their first-seen day: "newest" means newest to the library
         by_source["bibtex"] = store.library_items("bibtex")
         by_source["arxiv"] = store.library_items("arxiv")
-    if settings.zotero.enabled:
-        sync = sync_zotero(settings.zotero, store, client_factory=zotero_factory, save=save)
-        if sync.warning:
-            warnings.append(sync.warning)
-        by_source["zotero"] = [_with_abstract(item, known) for item in store.library_items("zotero")]
+    by_source["zotero"] = [_with_abstract(item, known) for item in zotero]
     by_source["like"] = [_from_paper("like", known[i]) for i in liked if i in known]
 
-    items = _distinct([*by_source["like"], *by_source.get("zotero", []), *by_source["bibtex"], *by_source["arxiv"]])
+    items = _distinct([*by_source["like"], *by_source["zotero"], *by_source["bibtex"], *by_source["arxiv"]])
     negatives = [_from_paper("like", known[i]) for i in disliked if i in known]
     return Library(
         items=tuple(sorted(items, key=lambda item: item.added or _OLDEST, reverse=True)),

@@ -92,26 +92,30 @@ class LocalEncoder:
 
 
 def _load_local(folder: Path) -> Any:
+    """model2vec first (a static model: fast, no torch), then sentence-transformers."""
+    problems: list[str] = []
     try:
         from model2vec import StaticModel
-
-        return StaticModel.from_pretrained(str(folder))
     except ImportError:
-        pass
-    except Exception as err:
-        first = err
-    else:  # pragma: no cover
-        first = None
+        problems.append("model2vec is not installed")
+    else:
+        try:
+            return StaticModel.from_pretrained(str(folder))
+        except Exception as err:  # not a model2vec folder: maybe a sentence-transformers one
+            problems.append(f"model2vec: {err}")
     try:
         from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(str(folder), device="cpu")
     except ImportError:
-        raise EmbeddingError(
-            "ranking.local_model needs model2vec or sentence-transformers: pip install 'arxivbot[local-embeddings]'"
-        ) from None
-    except Exception as err:
-        raise EmbeddingError(f"ranking.local_model: cannot load {folder} ({first or err})") from None
+        problems.append("sentence-transformers is not installed")
+    else:
+        try:
+            return SentenceTransformer(str(folder), device="cpu")
+        except Exception as err:
+            problems.append(f"sentence-transformers: {err}")
+    raise EmbeddingError(
+        f"ranking.local_model: cannot load {folder} ({'; '.join(problems)}); "
+        "pip install 'arxivbot[local-embeddings]' and point it at a model2vec or sentence-transformers folder"
+    )
 
 
 class CachedEncoder:
