@@ -6,8 +6,8 @@ candidates, the first ``ranking.judge_top_n`` are sent to the LLM in batches of
 ``ranking.judge_batch_size``, each batch with the statement and the titles of the library papers
 nearest to them; the LLM gives each paper 0–10 and a one-line reason. Verdicts are cached per paper
 version, statement and model (never paid twice); the run's token budget
-(``ai_summary.max_tokens_per_run``) stops the judge when spent. Its score, divided by 10, is added
-with ``ranking.judge_weight``; papers past the top N get 0 from it.
+(``ai_summary.max_tokens_per_run``, counted on the judge's own tokens) stops it when spent. Its
+score, divided by 10, is added with ``ranking.judge_weight``; papers past the top N get 0 from it.
 """
 
 from __future__ import annotations
