@@ -151,6 +151,14 @@ def rank_case(case: Case, method: str) -> list[str]:
     library = _library(case)
     if method == "ours":
         ranking, _ = rank_announcements(config, announcements, set(), library=library, history=history)
+    elif method == "ours-next-day":  # the model fitted the day before, taken from the store's cache
+        from arxivbot.store import open_store
+
+        previous_day, listing = case.history[0] if case.history else (case.day, case.pool)  # the first day: none
+        before = [_announcement(raw, previous_day) for raw in listing]
+        with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "cache.db") as store:
+            rank_announcements(config, before, set(), library=library, store=store)
+            ranking, _ = rank_announcements(config, announcements, set(), library=library, store=store)
     else:  # the same Evidence, the same selection; another scorer behind the seam
         scorer = _baseline(method, case)
         ranker = Combiner([Weighted(scorer, 1.0)])
