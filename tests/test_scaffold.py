@@ -26,6 +26,7 @@ EXPECTED_FILES = {
     "ai_summary_prompt.txt",
     "requirements.txt",
     ".github/workflows/arxivbot.yml",
+    ".github/dependabot.yml",
     ".gitignore",
     "vercel.json",
     "api/index.py",
