@@ -257,6 +257,7 @@ def test_check_flags_every_weakness_of_the_old_scaffold_with_its_fix(tmp_path: P
     assert re.search(r"fix: uses: actions/checkout@[0-9a-f]{40} # v\d+\.\d+\.\d+$", checkout_pin)
     assert checkout_token.startswith(f"{WORKFLOW_PATH}:10: ") and "persist-credentials: false" in checkout_token
     assert python_pin.startswith(f"{WORKFLOW_PATH}:11: ") and "fix: uses: actions/setup-python@" in python_pin
+    assert checkout_pin in (PROJECT / "docs" / "deploy.md").read_text(encoding="utf-8")  # the documented example
     assert "1 problem" not in result.stderr and "4 problems" in result.stderr
     assert "Traceback" not in result.stderr
 
