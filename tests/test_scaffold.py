@@ -282,6 +282,12 @@ BREAKAGES = {
         "permissions at the workflow level grant contents: write to every job",
         "permissions:",
     ),
+    "no top-level permissions": (
+        "permissions: {}\n",
+        "",
+        "no top-level permissions: every job gets the repository's default token",
+        "name: arXiv Bot Daily Update",
+    ),
     "a removed persist-credentials": (
         "        with:\n          persist-credentials: false\n",
         "",
