@@ -197,11 +197,25 @@ def serve(config: Config, host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="DIR", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
 @click.option("--sample", is_flag=True, help="Read the bundled sample feed instead of arXiv (try it offline, no key).")
-def init(directory: Path, force: bool, sample: bool) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing: re-lint the digest repository in DIR (default .) against the current template; "
+    "one line per problem with its fix, exit 1 if any.",
+)
+def init(directory: Path | None, force: bool, sample: bool, check: bool) -> None:
     """Create a digest repository in DIR: config, README template, prompt and GitHub Actions workflow."""
+    if check:
+        if force or sample:
+            _fail("--check writes nothing; use it without --force and --sample", 2)
+        check_scaffold(directory or Path("."))
+        return
+    if directory is None:
+        _fail("init needs the folder to create: arxivbot init DIR (or arxivbot init --check [DIR])", 2)
+        return
     from arxivbot.scaffold import init_repository, next_steps
 
     try:
@@ -212,6 +226,22 @@ def init(directory: Path, force: bool, sample: bool) -> None:
     for path in written:
         click.echo(f"  {path.relative_to(directory)}")
     click.echo(next_steps(directory, sample=sample))
+
+
+def check_scaffold(directory: Path) -> None:
+    """``init --check``: print each finding (one line, with its fix) and exit 1 if there is any."""
+    from arxivbot.scaffold_check import check_repository, describe
+
+    try:
+        findings = check_repository(directory)
+    except ArxivbotError as err:
+        _fail(str(err), err.exit_code)
+        return
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(describe(findings, directory), err=bool(findings))
+    if findings:
+        sys.exit(1)
 
 
 # --- printing reports ----------------------------------------------------------------------------------

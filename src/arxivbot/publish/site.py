@@ -118,8 +118,7 @@ def _paper_view(entry: DigestEntry) -> _PaperView:
         reason=one_line(scored.reason),
         abstract=one_line(paper.abstract),
         summary_model=summary.model if summary else None,
-        # markdown-it with raw HTML disabled is what makes this safe to mark as Markup.
-        summary_html=Markup(markdown_to_html(summary.text)) if summary else None,
+        summary_html=markdown_to_html(summary.text) if summary else None,  # Markup, safe by construction
     )
 
 

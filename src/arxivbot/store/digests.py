@@ -33,7 +33,7 @@ _DIGEST_COLUMNS = ("day", "run_id", "generated_at", "window_start", "categories"
 _ENTRY_SELECT = f"""
     SELECT {names(ENTRY_COLUMNS, "e")}, {names(PAPER_COLUMNS[1:], "p")}
     FROM digest_entries e JOIN papers p ON p.arxiv_id = e.arxiv_id
-"""
+"""  # nosec B608  # column and table names are constants; values are bound with ?
 
 
 class DigestStore(Database):
@@ -56,7 +56,7 @@ class DigestStore(Database):
             db.execute("DELETE FROM digest_entries WHERE day=?", (day.isoformat(),))
             db.execute("DELETE FROM digests WHERE day=?", (day.isoformat(),))
             db.execute(
-                f"INSERT INTO digests ({names(_DIGEST_COLUMNS)}) VALUES ({placeholders(_DIGEST_COLUMNS)})",
+                f"INSERT INTO digests ({names(_DIGEST_COLUMNS)}) VALUES ({placeholders(_DIGEST_COLUMNS)})",  # nosec B608  # column and table names are constants; values are bound with ?
                 (
                     day.isoformat(),
                     run_id,
@@ -67,7 +67,7 @@ class DigestStore(Database):
                 ),
             )
             db.executemany(
-                f"INSERT INTO digest_entries ({names(ENTRY_COLUMNS)}) VALUES ({placeholders(ENTRY_COLUMNS)})",
+                f"INSERT INTO digest_entries ({names(ENTRY_COLUMNS)}) VALUES ({placeholders(ENTRY_COLUMNS)})",  # nosec B608  # column and table names are constants; values are bound with ?
                 [
                     (
                         day.isoformat(),
@@ -101,7 +101,8 @@ class DigestStore(Database):
     def load_digest(self, day: date) -> Digest | None:
         """The stored digest of ``day`` with each paper's newest stored summary attached."""
         head = self._db.execute(
-            f"SELECT {names(_DIGEST_COLUMNS)} FROM digests WHERE day=?", (day.isoformat(),)
+            f"SELECT {names(_DIGEST_COLUMNS)} FROM digests WHERE day=?",  # nosec B608  # column and table names are constants; values are bound with ?
+            (day.isoformat(),),
         ).fetchone()
         if head is None:
             return None
@@ -154,7 +155,7 @@ class DigestStore(Database):
 
     def _newest_summaries(self, arxiv_ids: Iterable[str]) -> dict[tuple[str, int], Summary]:
         found: dict[tuple[str, int], Summary] = {}
-        query = f"SELECT {names(SUMMARY_COLUMNS)} FROM summaries WHERE arxiv_id IN ({{ids}}) ORDER BY created_at, rowid"
+        query = f"SELECT {names(SUMMARY_COLUMNS)} FROM summaries WHERE arxiv_id IN ({{ids}}) ORDER BY created_at, rowid"  # nosec B608  # column and table names are constants; values are bound with ?
         for row in self._rows_for_ids(query, arxiv_ids):  # later rows win: the newest of each version
             found[(row["arxiv_id"], row["version"])] = summary_from(row)
         return found

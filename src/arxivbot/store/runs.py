@@ -9,7 +9,7 @@ from arxivbot.models import RunReport
 from arxivbot.store.connection import Database
 from arxivbot.store.rows import RUN_COLUMNS, RUN_UPDATED_COLUMNS, iso, names, run_from, run_values, utc_now
 
-_RUN_SELECT = f"SELECT {names(RUN_COLUMNS)} FROM runs"
+_RUN_SELECT = f"SELECT {names(RUN_COLUMNS)} FROM runs"  # nosec B608  # column and table names are constants; values are bound with ?
 
 
 class RunStore(Database):
@@ -24,7 +24,7 @@ class RunStore(Database):
     def finish_run(self, run_id: int, report: RunReport) -> None:
         assignments = ", ".join(f"{column}=?" for column in RUN_UPDATED_COLUMNS)
         with self.transaction() as db:
-            db.execute(f"UPDATE runs SET {assignments} WHERE id=?", (*run_values(report), run_id))
+            db.execute(f"UPDATE runs SET {assignments} WHERE id=?", (*run_values(report), run_id))  # nosec B608  # column and table names are constants; values are bound with ?
 
     def last_run(self, *, status: str | None = None) -> RunReport | None:
         query = _RUN_SELECT
