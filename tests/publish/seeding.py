@@ -19,8 +19,15 @@ from arxivbot.store import Store
 DAY1 = date(2025, 12, 22)
 DAY2 = date(2025, 12, 23)
 NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
+# The files of every site, with or without a digest: pages, assets, search manifest, JSON and feeds.
 SITE_FILES = {
     "index.html",
+    "404.html",
+    "static/arxivbot.css",
+    "static/arxivbot.js",
+    "static/vendor/minisearch.js",
+    "static/vendor/minisearch.LICENSE.txt",
+    "search/manifest.json",
     "papers.json",
     "rss.xml",
     "atom.xml",
@@ -31,6 +38,8 @@ SITE_FILES = {
     "atom/cs.CL.xml",
     "atom/cs.LG.xml",
 }
+# ... and those the two seeded days add: their pages and their month's search shard.
+SEEDED_SITE_FILES = SITE_FILES | {"2025-12-22/index.html", "2025-12-23/index.html", "search/2025-12.json"}
 
 EVIL_TITLE = "<script>alert(1)</script> & ](javascript:alert(1)) Attention"
 EVIL_SUMMARY = (
