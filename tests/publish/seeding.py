@@ -90,8 +90,13 @@ def seed_day(
     summaries: dict[str, str] | None = None,
     categories: Sequence[str] = ("cs.AI", "cs.CL", "cs.LG"),
     announce_type: str = "new",
+    matched: dict[str, tuple[str, ...]] | None = None,
+    keywords: Sequence[str] = ("LLM",),
 ) -> None:
-    """Store ``papers`` as announced on ``day`` and publish them as that day's digest, best first."""
+    """Store ``papers`` as announced on ``day`` and publish them as that day's digest, best first.
+
+    Each paper's keyword reason names ``matched[arxiv_id]`` (default: ``LLM``).
+    """
     announcements = [Announcement(paper=p, announce_type=announce_type, announced=day) for p in papers]
     store.save_announcements(announcements)
     scored = [
@@ -99,12 +104,14 @@ def seed_day(
             announcement=a,
             score=float(len(papers) - rank) + 0.5,
             category=next((c for c in a.paper.categories if c in categories), a.paper.categories[0]),
-            reasons=(keyword_reason(float(len(papers) - rank) + 0.5, ("LLM",), ()),),
+            reasons=(
+                keyword_reason(float(len(papers) - rank) + 0.5, (matched or {}).get(a.paper.arxiv_id, ("LLM",)), ()),
+            ),
         )
         for rank, a in enumerate(announcements)
     ]
     generated = datetime.combine(day, time(6, 0), tzinfo=timezone.utc)
-    store.save_digest(day, scored, generated_at=generated, categories=categories, keywords=["LLM"])
+    store.save_digest(day, scored, generated_at=generated, categories=categories, keywords=list(keywords))
     for arxiv_id, text in (summaries or {}).items():
         paper = next(p for p in papers if p.arxiv_id == arxiv_id)
         store.save_summary(

@@ -57,7 +57,11 @@ class PageSettings:
 
     @classmethod
     def of(cls, config: Config, *, served: bool = False) -> PageSettings:
-        path = urlsplit(config.feeds.base_url).path.rstrip("/") + "/" if config.feeds.base_url else "/"
+        # ``arxivbot serve`` serves the site at its root; a static host at the path of ``feeds.base_url``
+        # (a GitHub Pages project site lives at /<repository>/).
+        path = "/"
+        if config.feeds.base_url and not served:
+            path = urlsplit(config.feeds.base_url).path.rstrip("/") + "/"
         return cls(
             title=config.feeds.title,
             categories=tuple(config.categories),

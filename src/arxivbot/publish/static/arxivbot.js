@@ -35,8 +35,7 @@
     var anchor = hash.replace(/^arxiv-/, "").replace(/[^A-Za-z0-9.\-]/g, "_");
     var target = document.getElementById(anchor);
     if (target) {
-      window.history.replaceState(null, "", "#" + anchor);
-      target.scrollIntoView();
+      window.location.replace("#" + anchor); // a real hash navigation: :target and scrolling follow
     }
   }
 
@@ -433,6 +432,7 @@
   }
 
   followLegacyAnchor();
+  window.addEventListener("hashchange", followLegacyAnchor);
   collapseLongAbstracts();
   enableCopyLinks();
   enableTools();
