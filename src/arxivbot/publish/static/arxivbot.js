@@ -195,7 +195,9 @@
           storeFields: [],
           searchOptions: {
             boost: { title: 3, authors: 2, reason: 1.5 },
-            prefix: true,
+            // Prefixes and typos only for longer terms: a one- or two-letter prefix matches most of the
+            // vocabulary and would cost more than a keystroke's budget for no useful result.
+            prefix: function (term) { return term.length > 2; },
             fuzzy: function (term) { return term.length > 4 ? 0.2 : false; },
             combineWith: "AND"
           }
