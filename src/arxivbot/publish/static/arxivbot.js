@@ -177,6 +177,9 @@
         if (!manifest || manifest.schema !== SEARCH_SCHEMA || !Array.isArray(manifest.shards)) {
           throw new Error("unexpected search manifest");
         }
+        // Searching the archive: offer the categories and keywords of every day, not only this one's.
+        addOptions(controls.category, manifest.categories);
+        addOptions(controls.keyword, manifest.keywords);
         return Promise.all(manifest.shards.map(function (shard) { return fetchJSON(shard.url); }));
       })
       .then(function (shards) {
@@ -218,6 +221,18 @@
         showResults(false);
       });
     return search.loading;
+  }
+
+  function addOptions(select, values) {
+    if (!Array.isArray(values)) { return; }
+    var present = new Set(Array.prototype.map.call(select.options, function (option) { return option.value; }));
+    values.forEach(function (value) {
+      if (typeof value !== "string" || present.has(value)) { return; }
+      var option = document.createElement("option");
+      option.textContent = value;
+      select.appendChild(option);
+      present.add(value);
+    });
   }
 
   function setStatus(text) { controls.status.textContent = text; }
