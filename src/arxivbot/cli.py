@@ -23,7 +23,7 @@ import click
 
 from arxivbot import __version__
 from arxivbot.config import DEFAULT_CONFIG_NAME, Config, load_config
-from arxivbot.errors import ArxivbotError
+from arxivbot.errors import ArxivbotError, UsageError
 from arxivbot.models import EXIT_UNDELIVERED, RunReport
 
 if TYPE_CHECKING:
@@ -204,6 +204,8 @@ def deliver(config: Config, day: date | None, channel: str | None, force: bool, 
     """
     from arxivbot.deliver.outbox import deliver_by_hand, send_test_messages
 
+    if test_message and (day is not None or force):
+        raise UsageError("--test sends a test message to each channel; it takes no --date or --force")
     with _runtime(config) as runtime:
         if test_message:
             deliveries = send_test_messages(config, runtime, channel=channel)

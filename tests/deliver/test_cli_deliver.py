@@ -126,6 +126,10 @@ def test_deliver_test_reports_each_channel_and_exits_3_when_one_failed(
 
 def test_without_channels_deliver_says_how_to_add_one(tmp_path: Path, arxiv: LocalServer) -> None:
     config = str(write_config(tmp_path, arxiv.url + "/rss"))
+    mixed = arxivbot("deliver", "--config", config, "--test", "--force")
+    assert "--test sends a test message to each channel; it takes no --date or --force" in assert_one_line_error(
+        mixed, 2
+    )
     result = arxivbot("deliver", "--config", config, "--test")
     assert "no delivery channel is configured: add delivery.email or delivery.webhooks" in assert_one_line_error(
         result, 2

@@ -151,7 +151,7 @@ def _render(
 
 
 def _intro(digest: Digest, hidden: int) -> str:
-    intro = f"{', '.join(digest.categories)} · ranked by {', '.join(digest.keywords) or 'score'}"
+    intro = ", ".join(digest.categories) + (f" · keywords: {', '.join(digest.keywords)}" if digest.keywords else "")
     if hidden:
         intro += f" · the last {hidden} papers are on the page"
     return shorten(intro, 400)
