@@ -66,7 +66,17 @@ def documented_rows() -> dict[str, list[str]]:
 def test_the_model_walk_finds_the_keys_of_every_section() -> None:
     keys = config_keys()
     sections = {key.split(".")[0] for key in keys if "." in key}
-    assert sections == {"ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server"}
+    assert sections == {
+        "ai_summary",
+        "arxiv",
+        "matching",
+        "storage",
+        "retention",
+        "output",
+        "feeds",
+        "server",
+        "delivery",
+    }
     assert keys["max_papers"] == 50 and keys["storage.database"] == "data/arxivbot.db"
     assert as_documented(keys["arxiv.request_delay_seconds"]) == "3"
 

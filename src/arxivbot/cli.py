@@ -23,8 +23,8 @@ import click
 
 from arxivbot import __version__
 from arxivbot.config import DEFAULT_CONFIG_NAME, Config, load_config
-from arxivbot.errors import ArxivbotError
-from arxivbot.models import RunReport
+from arxivbot.errors import ArxivbotError, UsageError
+from arxivbot.models import EXIT_UNDELIVERED, RunReport
 
 if TYPE_CHECKING:
     from arxivbot.runtime import Runtime
@@ -187,6 +187,43 @@ def backfill(config: Config, since: date, until: date | None) -> None:
 
 @main.command()
 @common_options
+@click.option(
+    "--date",
+    "day",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="Send the digest of this day only (default: the newest digest and every one still due).",
+)
+@click.option("--channel", metavar="NAME", help="Only this channel: email, slack, discord:1 or a configured name.")
+@click.option("--force", is_flag=True, help="Send even to channels that already delivered the digest.")
+@click.option("--test", "test_message", is_flag=True, help="Send a short test message to every channel instead.")
+def deliver(config: Config, day: date | None, channel: str | None, force: bool, test_message: bool) -> None:
+    """Send digests by e-mail and chat by hand: what is due, one day's again, or a test message.
+
+    Exits 3 when a channel failed (its digest stays due; the next run retries it).
+    """
+    from arxivbot.deliver.outbox import deliver_by_hand, send_test_messages
+
+    if test_message and (day is not None or force):
+        raise UsageError("--test sends a test message to each channel; it takes no --date or --force")
+    with _runtime(config) as runtime:
+        if test_message:
+            deliveries = send_test_messages(config, runtime, channel=channel)
+        else:
+            deliveries = deliver_by_hand(config, runtime, day=day, channel=channel, force=force)
+    if not deliveries:
+        click.echo("Nothing to send: the digest lists no paper (set send_empty to send empty digests too).")
+    for delivery in deliveries:
+        if delivery.ok:
+            click.echo(f"{delivery.channel}: {delivery.message}")
+        else:
+            click.echo(f"arxivbot: error: {delivery.channel}: {delivery.message}", err=True)
+    if any(not delivery.ok for delivery in deliveries):
+        sys.exit(EXIT_UNDELIVERED)
+
+
+@main.command()
+@common_options
 @click.option("--host", default=None, help="Interface to listen on (default: server.host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: server.port, 8000).")
 def serve(config: Config, host: str | None, port: int | None) -> None:
@@ -274,6 +311,7 @@ def print_report(report: RunReport) -> None:
     """The run in a few sentences; a failed run ends with its one ``arxivbot: error:`` line."""
     if report.status == "empty":
         click.echo(f"No announcements for {report.day} (weekend or arXiv holiday): outputs left as they were.")
+        print_deliveries(report)
         return
     click.echo(
         f"Digest for {report.day}: {report.selected} papers selected from {report.fetched} announced "
@@ -293,8 +331,23 @@ def print_report(report: RunReport) -> None:
             click.echo(f"warning: {warning}", err=True)
     if failure:
         click.echo(f"arxivbot: error: {failure}", err=True)
+        print_deliveries(report, warnings=False)
         return
     click.echo(describe_outputs(report.outputs))
+    print_deliveries(report, warnings=False)
+
+
+def print_deliveries(report: RunReport, *, warnings: bool = True) -> None:
+    """One line per e-mail or chat delivery; failures as warnings (exit code 3: retried next run)."""
+    for delivery in report.deliveries:
+        if delivery.channel == "files":
+            continue
+        if delivery.ok:
+            click.echo(f"{delivery.channel}: {delivery.message}")
+        elif warnings:
+            click.echo(f"warning: {delivery.channel}: {delivery.message}", err=True)
+    if report.undelivered:
+        click.echo("Undelivered digests stay due: the next run (or `arxivbot deliver`) retries them.", err=True)
 
 
 def describe_outputs(paths: Sequence[str]) -> str:

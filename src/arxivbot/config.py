@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from arxivbot.deliver.settings import DeliveryConfig
 from arxivbot.errors import ConfigError
 from arxivbot.models import RetentionPolicy
 
@@ -258,6 +259,7 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
 
     # Where the config file lives; relative paths were resolved against it.
     config_dir: Path = Path(".")
@@ -291,25 +293,30 @@ class Config(_Section):
         return self.model_dump(mode="json", exclude={**_unknown_fields(self), "config_dir": True})
 
 
-_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server")
+_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server", "delivery")
+
+
+def _subsections(model: BaseModel) -> Iterator[tuple[str, int | None, BaseModel]]:
+    """``(field, index or None, section)`` for each section inside ``model``, also in lists (delivery.webhooks)."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        yield from ((name, index, item) for index, item in items if isinstance(item, BaseModel))
 
 
 def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:
     for key in model.model_extra or {}:
         yield f"{prefix}{key}"
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            yield from _unknown_keys(value, f"{prefix}{name}.")
+    for name, index, section in _subsections(model):
+        yield from _unknown_keys(section, f"{prefix}{name}{'' if index is None else f'[{index}]'}.")
 
 
 def _unknown_fields(model: BaseModel) -> dict[str, Any]:
     """The unknown keys of ``model`` and its sections, as a ``model_dump`` ``exclude`` argument."""
-    exclude: dict[str, Any] = {key: True for key in model.model_extra or {}}
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel) and (nested := _unknown_fields(value)):
-            exclude[name] = nested
+    exclude: dict[Any, Any] = {key: True for key in model.model_extra or {}}
+    for name, index, section in _subsections(model):
+        if nested := _unknown_fields(section):
+            exclude[name] = nested if index is None else {**exclude.get(name, {}), index: nested}
     return exclude
 
 

@@ -16,6 +16,7 @@ exit code (``exit_code``), never a traceback. Messages say what happened *and* h
     │   └── LLMAuthError               the key is missing or rejected; names the env var
     ├── OutputError                    a file or folder could not be written or read (permissions, disk full)
     │   └── PublishError               a published output could not be rendered or written (the old one is kept)
+    ├── DeliveryError                  an e-mail or chat message was not delivered; names the channel, server, fix
     └── ServeError                     the web service cannot start
 """
 
@@ -86,6 +87,18 @@ class OutputError(ArxivbotError):
 
 class PublishError(OutputError):
     """A published output could not be rendered or written; the previously published file is left intact."""
+
+
+class DeliveryError(ArxivbotError):
+    """A message channel (e-mail, chat) could not deliver; the run goes on and retries it next time.
+
+    The message names the channel, the server (host only: a webhook URL is a secret) and the likely
+    fix, and never holds a password, token or webhook URL.
+    """
+
+    def __init__(self, message: str, *, channel: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
 
 
 class ServeError(ArxivbotError):

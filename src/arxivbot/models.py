@@ -186,6 +186,30 @@ class Delivery:
     written: tuple[str, ...] = ()  # files written (the files channel)
 
 
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """What the store remembers of one digest's delivery to one message channel (e-mail, a chat).
+
+    ``pending`` is written before anything is sent, so a run that dies half-way leaves the digest due
+    (retried by the next run) rather than forgotten. A digest split into several messages records how
+    many of them went out, and a retry resumes after those.
+    """
+
+    day: date  # the digest's day
+    channel: str  # the channel's stable name: "email", "slack", "discord:1" or a configured name
+    status: str  # pending, sent or failed
+    attempts: int
+    parts_sent: int  # messages of a split digest already sent
+    parts_total: int
+    last_error: str  # one line naming the channel, server and fix; never a secret
+    first_attempt_at: datetime
+    last_attempt_at: datetime
+    sent_at: datetime | None = None
+
+
 # Exit codes of ``arxivbot run`` (docs/guide.md, "Operations"):
 EXIT_OK = 0  # done (also an empty arXiv day)
 EXIT_FAILED = 1  # the run failed; what was published before is intact

@@ -144,7 +144,8 @@ class _SafeMarkdown(MarkdownIt):
         return is_safe_link(url)
 
 
-_MARKDOWN = _SafeMarkdown()
+# The one markdown parser for model text everywhere (page, feeds, e-mail, chat).
+SAFE_MARKDOWN = _SafeMarkdown()
 
 
 def markdown_to_html(text: str) -> Markup:
@@ -153,7 +154,7 @@ def markdown_to_html(text: str) -> Markup:
     Safe by construction (module docstring): raw HTML in ``text`` comes out escaped, every link and
     image target is http(s), mailto or relative, and all text and attributes are escaped.
     """
-    rendered = _MARKDOWN.render(text)
+    rendered = SAFE_MARKDOWN.render(text)
     return Markup(rendered)  # nosec B704  # markdown-it made it: html off, links vetted by is_safe_link, text escaped
 
 
