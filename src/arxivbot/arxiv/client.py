@@ -233,8 +233,18 @@ def _read_capped(url: str, response: httpx.Response, cap: Cap) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
         if size > cap.max_bytes:
-            raise _too_large(url, cap, b"".join(chunks)[:_PREVIEW_BYTES], "stopped reading it")
+            raise _too_large(url, cap, _head(chunks), "stopped reading it")
     return b"".join(chunks)
+
+
+def _head(chunks: list[bytes]) -> bytes:
+    """The first bytes of a body read in ``chunks``, without joining all of them."""
+    head = b""
+    for chunk in chunks:
+        head += chunk[: _PREVIEW_BYTES - len(head)]
+        if len(head) >= _PREVIEW_BYTES:
+            break
+    return head
 
 
 def _read_prefix(response: httpx.Response, limit: int) -> bytes:
