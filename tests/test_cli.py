@@ -330,7 +330,7 @@ def test_allow_unknown_keys_turns_them_into_warnings(arxiv: LocalServer, tmp_pat
 def test_no_keywords_and_no_library_stops_the_run(arxiv: LocalServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, arxiv.url + "/rss", keywords=[])
 
-    for args in (["run"], ["run", "--dry-run"]):
+    for args in (["run"], ["run", "--dry-run"], ["serve", "--port", "0"]):
         error = assert_one_line_error(arxivbot(*args, "--config", str(config)), 2)
         assert error == (
             "arxivbot: error: keywords is empty and no library is configured: add keywords, or a library "

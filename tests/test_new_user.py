@@ -4,6 +4,7 @@ digest whose buttons point at the user's own repository (or nowhere), and a page
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import lxml.html
@@ -104,3 +105,19 @@ def test_a_missing_config_points_at_init(tmp_path: Path) -> None:
     assert "config.json: config file not found (pass --config PATH, or run `arxivbot init` to create one)" in (
         result.stderr
     )
+
+
+def test_the_scaffolded_gitignore_keeps_crash_leftovers_and_the_lock_out_of_commits(tmp_path: Path) -> None:
+    assert run_arxivbot("init", cwd=tmp_path).returncode == 0
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    leftovers = [".README.md.k2j4h1x9.tmp", "public/rss/.cs.AI.xml.a8b7c6d5.tmp", "data/arxivbot.db.lock", "x.db.lock"]
+    kept = ["README.md", "public/rss/cs.AI.xml"]
+    for name in leftovers + kept:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+
+    check = subprocess.run(
+        ["git", "check-ignore", "--no-index", *leftovers, *kept], cwd=tmp_path, capture_output=True, text=True
+    )
+
+    assert check.stdout.split() == leftovers

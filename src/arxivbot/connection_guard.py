@@ -64,9 +64,15 @@ def uvicorn_config(app: Any, server: ServerConfig) -> uvicorn.Config:
     import uvicorn
 
     limits = ConnectionLimits(server.read_timeout_seconds, connection_cap(server.max_connections))
+    log.info(
+        "slow clients: a request must arrive within %g s; at most %d connections",
+        limits.read_timeout_seconds,
+        limits.max_connections,
+    )
     return uvicorn.Config(
         app,
         http=guarded_protocol(limits),
+        ws="none",  # no route speaks WebSocket: an upgrade request is an ordinary request here
         log_level="info",
         server_header=False,
         proxy_headers=False,
