@@ -19,7 +19,14 @@ OWN_FIXTURES = TESTS_DIR / "fixtures"
 SHARED_FIXTURES = TESTS_DIR.parent.parent / "shared" / "fixtures" / "arxiv"
 
 # Every variable that could carry a real key or change behaviour is removed for the tests.
-_ISOLATED_ENV = ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ARXIVBOT_UPDATE_TOKEN")
+_ISOLATED_ENV = (
+    "DASHSCOPE_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ARXIVBOT_UPDATE_TOKEN",
+    "GITHUB_REPOSITORY",  # names the digest's repository (its Deploy button) on GitHub Actions
+    "GITHUB_SERVER_URL",
+)
 # The loggers an in-process CLI run (cli.setup_logging) reconfigures for the whole process.
 _CLI_LOGGERS = ("arxivbot", "httpx", "httpcore", "openai", "apscheduler")
 

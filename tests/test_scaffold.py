@@ -381,7 +381,6 @@ def test_check_reports_broken_yaml_with_its_line(tmp_path: Path) -> None:
         (("init", "--check", "missing-folder"), "no such folder"),
         (("init", "--check", "."), "no .github/workflows/arxivbot.yml"),
         (("init", "--check", "--force", "."), "--check writes nothing"),
-        (("init",), "init needs the folder to create"),
     ],
 )
 def test_check_usage_errors_are_one_line(

@@ -1,9 +1,9 @@
 """The ``arxivbot`` command line: thin commands over the library.
 
 Each command parses its arguments, calls one library function, and turns an
-:class:`~arxivbot.errors.ArxivbotError` into a one-line message and its exit code (0 success, 1 the
-run failed, 2 bad configuration or usage, 3 published but some deliveries failed). No tracebacks,
-unless ``-v`` asks.
+:class:`~arxivbot.errors.ArxivbotError` into a one-line message (one line per problem of a bad config)
+and its exit code (0 success, 1 the run failed, 2 bad configuration or usage, 3 published but some
+deliveries failed, 4 another run holds the database's lock). No tracebacks, unless ``-v`` asks.
 """
 
 from __future__ import annotations
@@ -79,8 +79,6 @@ def common_options(command: F) -> F:
         setup_logging(verbosity)
         try:
             config = load_config(config_path)
-            for key in config.unknown_keys():
-                log.warning("%s: unknown key %r is ignored (check its spelling)", config_path, key)
             return command(*args, config=config, **kwargs)
         except ArxivbotError as err:
             if verbosity > 0:
@@ -99,7 +97,9 @@ def common_options(command: F) -> F:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"arxivbot: error: {message}", err=True)
+    """The error, one ``arxivbot: error:`` line per problem (a bad config can have several), and exit."""
+    for line in message.splitlines() or [""]:
+        click.echo(f"arxivbot: error: {line}", err=True)
     sys.exit(code)
 
 
@@ -234,7 +234,31 @@ def serve(config: Config, host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.argument("directory", metavar="DIR", required=False, type=click.Path(file_okay=False, path_type=Path))
+@common_options
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (each as `run --json` prints it).")
+def status(config: Config, limit: int, as_json: bool) -> None:
+    """Show the last runs recorded in the database: outcome, day, counts and message, newest first."""
+    from arxivbot.status import describe_run, run_status
+
+    found = run_status(config, limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not found.runs:
+        click.echo(f"No runs recorded in {found.database} yet: `arxivbot run` records one.")
+        return
+    click.echo(
+        f"Last runs in {found.database}, newest first" + (" (a run is in progress):" if found.in_progress else ":")
+    )
+    for run in found.runs:
+        click.echo(describe_run(run, in_progress=found.in_progress))
+
+
+@main.command()
+@click.argument(
+    "directory", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
 @click.option("--sample", is_flag=True, help="Read the bundled sample feed instead of arXiv (try it offline, no key).")
 @click.option(
@@ -243,15 +267,12 @@ def serve(config: Config, host: str | None, port: int | None) -> None:
     help="Write nothing: re-lint the digest repository in DIR (default .) against the current template; "
     "one line per problem with its fix, exit 1 if any.",
 )
-def init(directory: Path | None, force: bool, sample: bool, check: bool) -> None:
-    """Create a digest repository in DIR: config, README template, prompt and GitHub Actions workflow."""
+def init(directory: Path, force: bool, sample: bool, check: bool) -> None:
+    """Create a digest repository in DIR (default: the current folder): config, README template, prompt, workflow."""
     if check:
         if force or sample:
             _fail("--check writes nothing; use it without --force and --sample", 2)
-        check_scaffold(directory or Path("."))
-        return
-    if directory is None:
-        _fail("init needs the folder to create: arxivbot init DIR (or arxivbot init --check [DIR])", 2)
+        check_scaffold(directory)
         return
     from arxivbot.scaffold import init_repository, next_steps
 
@@ -259,7 +280,8 @@ def init(directory: Path | None, force: bool, sample: bool, check: bool) -> None
         written = init_repository(directory, force=force, sample=sample)
     except ArxivbotError as err:
         _fail(str(err), err.exit_code)
-    click.echo(f"Created a digest repository in {directory}:")
+    where = "the current folder" if directory == Path(".") else str(directory)
+    click.echo(f"Created a digest repository in {where}:")
     for path in written:
         click.echo(f"  {path.relative_to(directory)}")
     click.echo(next_steps(directory, sample=sample))

@@ -12,6 +12,7 @@ exit code (``exit_code``), never a traceback. Messages say what happened *and* h
     │   └── FeedFormatError            arXiv answered, but not with a feed (HTML page, truncated XML)
     │       └── ArxivErrorFeed         arXiv answered with its own error document; its reason is quoted
     ├── StoreError                     the SQLite database cannot be opened or migrated
+    │   └── LockedError                another run holds the database's lock; exit code 4
     ├── SummaryError                   one paper's summary failed (the run goes on without it)
     │   └── LLMAuthError               the key is missing or rejected; names the env var
     ├── OutputError                    a file or folder could not be written or read (permissions, disk full)
@@ -71,6 +72,15 @@ class ArxivErrorFeed(FeedFormatError):
 
 class StoreError(ArxivbotError):
     """The SQLite database cannot be opened, migrated or written."""
+
+
+class LockedError(StoreError):
+    """Another run (a cron ``arxivbot run``, the service's cycle) holds the database's lock: one run at a time.
+
+    Exit code 4, so a scheduler can tell "someone else is on it" from a failed run.
+    """
+
+    exit_code = 4
 
 
 class SummaryError(ArxivbotError):

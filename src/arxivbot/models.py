@@ -165,6 +165,7 @@ class Digest:
     entries: tuple[DigestEntry, ...]
     categories: tuple[str, ...]
     keywords: tuple[str, ...]
+    announced: int | None = None  # announcements the entries were selected from (None: not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,7 @@ EXIT_OK = 0  # done (also an empty arXiv day)
 EXIT_FAILED = 1  # the run failed; what was published before is intact
 EXIT_USAGE = 2  # bad configuration or usage
 EXIT_UNDELIVERED = 3  # published, but some deliveries failed; they are retried next run
+EXIT_LOCKED = 4  # another run holds the database's lock (errors.LockedError); nothing was done
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +224,8 @@ class RunReport:
     """What one run did: the one report the CLI prints, ``runs`` stores and ``/health`` serves.
 
     ``kind`` is ``run``, ``backfill`` or ``dry-run``; ``status`` is ``running``, ``ok``, ``empty`` (no
-    announcements), ``failed`` or ``preview`` (a dry run: ``ranking`` holds what would be published).
+    announcements), ``failed``, ``aborted`` (it never finished: killed or crashed, as the next run found
+    it) or ``preview`` (a dry run: ``ranking`` holds what would be published).
     """
 
     run_id: int | None
@@ -253,8 +256,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 done, 1 failed, 3 published but some deliveries failed (retried next run)."""
-        if self.status == "failed":
+        """0 done, 1 failed (or aborted), 3 published but some deliveries failed (retried next run)."""
+        if self.status in ("failed", "aborted"):
             return EXIT_FAILED
         return EXIT_UNDELIVERED if self.undelivered else EXIT_OK
 

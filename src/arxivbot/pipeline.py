@@ -11,6 +11,10 @@ even on a day arXiv announces nothing.
 
 The clients and clocks come from a :class:`~arxivbot.runtime.Runtime` built by the caller (CLI,
 service, tests); nothing here builds its own.
+
+A cycle or a backfill holds the database's run lock from start to end (:mod:`arxivbot.runlock`), so
+every caller — the CLI, the service's schedule, ``POST /update`` — runs one at a time per database,
+and it first clears what a killed run left behind (:mod:`arxivbot.recovery`).
 """
 
 from __future__ import annotations
@@ -18,19 +22,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_feed
 from arxivbot.backfill import backfill, catch_up
-from arxivbot.config import Config
+from arxivbot.config import Config, require_interest
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
 from arxivbot.deliver.outbox import deliver_due, message_channels
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
 from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
+from arxivbot.recovery import recover_unfinished_runs
+from arxivbot.runlock import run_lock
 from arxivbot.runtime import Runtime
 from arxivbot.store import Store, open_store
 from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
@@ -60,9 +66,11 @@ def run_cycle(
 
     ``day`` labels the digest (default: the feed's announcement day). A failure to fetch or store
     raises :class:`ArxivbotError` (the run is recorded as failed); a failing delivery channel is
-    reported in ``RunReport.deliveries`` and its exit code, never raised.
+    reported in ``RunReport.deliveries`` and its exit code, never raised. :class:`LockedError` (exit 4)
+    when another run kept the database's lock past ``storage.lock_timeout_seconds``.
     """
-    with open_store(config.storage.database) as store:
+    require_interest(config)
+    with _exclusive_store(config, runtime) as store:
         run_id = store.start_run("run", day)
         started = runtime.now()
         try:
@@ -84,6 +92,7 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
     The report's status is ``preview`` and its ``ranking`` is what a run would publish.
     """
+    require_interest(config)
     started = runtime.now()
     url = daily_feed_url(config.arxiv.rss_url, config.categories)
     listing = parse_daily_feed(fetch_daily_feed(runtime.arxiv(config), url).body or b"", source_url=url)
@@ -108,7 +117,7 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
 def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) -> RunReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
-    with open_store(config.storage.database) as store:
+    with _exclusive_store(config, runtime) as store:
         run_id = store.start_run("backfill")
         started = runtime.now()
         try:
@@ -129,6 +138,17 @@ def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) 
         )
         store.finish_run(run_id, report)
         return report
+
+
+@contextlib.contextmanager
+def _exclusive_store(config: Config, runtime: Runtime) -> Iterator[Store]:
+    """The database, opened under its run lock, with what a killed run left behind cleared away."""
+    with (
+        run_lock(config.storage.database, config.storage.lock_timeout_seconds),
+        open_store(config.storage.database) as store,
+    ):
+        recover_unfinished_runs(config, store, runtime.now())
+        yield store
 
 
 def _record_failure(
@@ -267,6 +287,7 @@ class _Cycle:
             keywords=self.config.keywords,
             run_id=self.run_id,
             window_start=window_start,
+            announced=len(candidates),
         )
         return ranking
 

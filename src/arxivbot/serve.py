@@ -18,8 +18,9 @@ Routes (each feed also under its file name, so the links inside the static site 
     POST /update                    start a cycle in the background (Bearer token)
     POST /api/feedback              like / dislike a paper from the page (Bearer token; web/feedback.py)
 
-``POST /update`` answers 202 when it started a cycle and **409** when one is already running (the
-running one is not disturbed and no second one starts). Without a token configured
+``POST /update`` answers 202 when it started a cycle and **409** when one is already running, in this
+process or in another one on the same database (``arxivbot run`` from cron holds the run lock): the
+running one is not disturbed and no second one starts. Without a token configured
 (``server.update_token_env`` unset, or its env var empty) it answers 403 "disabled"; a missing
 ``Authorization: Bearer`` header gets 401, a wrong token 403. ``GET /update`` is 405 and triggers
 nothing. A daily cycle runs at ``server.schedule`` in ``server.timezone`` (APScheduler), plus one at
@@ -51,10 +52,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from arxivbot import __version__
-from arxivbot.config import Config
+from arxivbot.config import Config, require_interest
+from arxivbot.connection_guard import uvicorn_config
 from arxivbot.errors import ServeError
 from arxivbot.models import RunReport
 from arxivbot.publish.served import PublishedSite, reader
+from arxivbot.runlock import held_elsewhere
 from arxivbot.runtime import Runtime, open_runtime
 from arxivbot.schedule import (
     DAILY_JOB,
@@ -98,7 +101,11 @@ def create_app(
     open_store(config.storage.database).close()  # create and migrate the database once; then only read it
     site = PublishedSite(config)
     site.refresh()
-    runner = CycleRunner(run_cycle or pipeline_cycle(config, runtime), site)
+    runner = CycleRunner(
+        run_cycle or pipeline_cycle(config, runtime),
+        site,
+        busy_elsewhere=lambda: held_elsewhere(config.storage.database),  # a cron run holds the run lock
+    )
     state = _ServiceState(config=config, site=site, runner=runner)
     config_body = json.dumps(config.public_dict(), ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -186,14 +193,13 @@ def _iso(moment: datetime | None) -> str | None:
 
 def serve(config: Config, *, host: str | None = None, port: int | None = None) -> None:
     """Run the service under uvicorn until interrupted. Raises ``ServeError`` if it cannot listen."""
+    require_interest(config)  # its cycles rank: refuse now, not at the first scheduled run
     bind_host = host or config.server.host
     bind_port = config.server.port if port is None else port
     listener = _listen(bind_host, bind_port)
     with open_runtime(config) as runtime:  # one runtime for every cycle of the service's life
         app = create_app(config, runtime=runtime)
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level="info", server_header=False, proxy_headers=False, lifespan="on")
-        )
+        server = uvicorn.Server(uvicorn_config(app, config.server))  # with slow clients timed out
         log.info("serving on http://%s:%d/", bind_host, listener.getsockname()[1])
         server.run(sockets=[listener])
 
@@ -210,4 +216,5 @@ def _listen(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port} ({err.strerror or err}); pass another --port or --host"
         ) from None
     listener.set_inheritable(True)
+    listener.listen(2048)  # connections queue from now on ("serving on" is true), uvicorn's default backlog
     return listener

@@ -167,3 +167,27 @@ def test_no_secret_reaches_any_output_log_or_the_database(
     for text in produced:
         assert PASSWORD not in text
         assert "xoxSECRETwebhook77" not in text
+
+
+def test_deliver_takes_the_run_lock_so_a_run_and_a_hand_delivery_never_both_send(
+    tmp_path: Path, arxiv: LocalServer, password: str
+) -> None:
+    from filelock import FileLock
+
+    from arxivbot.runlock import lock_path
+
+    port = closed_port()
+    config = config_file(tmp_path, arxiv, port)
+    assert arxivbot("run", "--config", str(config)).returncode == 3  # published; the e-mail is due
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["storage"] = {"lock_timeout_seconds": 0}
+    config.write_text(json.dumps(data), encoding="utf-8")
+    posts_before = len(arxiv.requests_to(HOOK))
+
+    with FileLock(str(lock_path(tmp_path / "data" / "arxivbot.db"))):  # a run is under way
+        blocked = arxivbot("deliver", "--config", str(config))
+
+    assert blocked.returncode == 4
+    assert_one_line_error(blocked, 4)
+    assert "another arxivbot run is using this database" in blocked.stderr
+    assert len(arxiv.requests_to(HOOK)) == posts_before  # nothing was sent

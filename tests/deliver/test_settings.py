@@ -96,18 +96,20 @@ def test_a_port_that_does_not_fit_its_security_is_a_warning_naming_the_fix(
 
 
 def test_webhooks_get_stable_distinct_names_and_unknown_keys_are_reported(tmp_path: Path) -> None:
-    config = load(
-        tmp_path,
-        {
-            "email": EMAIL,
-            "webhooks": [
-                {"kind": "slack", "url_env": "A"},
-                {"kind": "discord", "url_env": "B"},
-                {"kind": "discord", "url_env": "C", "urll": "typo"},
-                {"kind": "telegram", "bot_token_env": "T", "chat_id": -100123, "name": "lab-tg"},
-            ],
-        },
-    )
+    webhooks = {
+        "email": EMAIL,
+        "webhooks": [
+            {"kind": "slack", "url_env": "A"},
+            {"kind": "discord", "url_env": "B"},
+            {"kind": "discord", "url_env": "C", "urll": "typo"},
+            {"kind": "telegram", "bot_token_env": "T", "chat_id": -100123, "name": "lab-tg"},
+        ],
+    }
+    # A typo inside a list of sections is an error naming where it is (never its value) ...
+    (problem,) = problems(tmp_path, webhooks)
+    assert problem.startswith("delivery.webhooks[2].urll: unknown key") and "typo" not in problem
+    # ... or, with allow_unknown_keys, a key dropped with a warning.
+    config = config_from_dict({"delivery": webhooks, "allow_unknown_keys": True}, base_dir=tmp_path)
     assert config.delivery.channel_names() == ["email", "slack", "discord:0", "discord:1", "lab-tg"]
     assert config.unknown_keys() == ["delivery.webhooks[2].urll"]
     assert "urll" not in json.dumps(config.public_dict())

@@ -150,14 +150,19 @@ def deliver_test(channels: Sequence[MessageChannel], now: datetime) -> tuple[Del
 def deliver_by_hand(
     config: Config, runtime: Runtime, *, day: date | None = None, channel: str | None = None, force: bool = False
 ) -> tuple[Delivery, ...]:
-    """``arxivbot deliver``: the newest digest and every digest still due, or the digest of ``day`` alone."""
+    """``arxivbot deliver``: the newest digest and every digest still due, or the digest of ``day`` alone.
+
+    Under the database's run lock, like ``arxivbot run``: a run delivering at the same time would
+    otherwise send a due digest a second time.
+    """
+    from arxivbot.runlock import run_lock
     from arxivbot.store import open_store
 
     channels = choose_channels(config, runtime, channel)
     database = config.storage.database
     if not database.is_file():
         raise UsageError(f"{database}: no database yet; run `arxivbot run` first")
-    with open_store(database) as store:
+    with run_lock(database, config.storage.lock_timeout_seconds), open_store(database) as store:
         days = store.digest_days()
         if day is None and not days:
             raise UsageError(f"{database}: no digest yet; run `arxivbot run` first")

@@ -48,8 +48,9 @@ _USUAL_SECURITY = {465: "ssl", 587: "starttls", 25: "starttls"}
 
 
 class _Settings(BaseModel):
-    # As the other sections (``config._Section``): unknown keys are kept and reported, never fatal.
-    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
+    # As the other sections (``config._Section``): an unknown key is an error naming the nearest known
+    # key, unless the top-level ``allow_unknown_keys`` drops it with a warning.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod

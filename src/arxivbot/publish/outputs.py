@@ -21,6 +21,7 @@ from arxivbot.errors import OutputError, PublishError
 from arxivbot.files import write_atomic
 from arxivbot.models import Delivery, Digest
 from arxivbot.publish.readme import load_readme_template, render_readme
+from arxivbot.publish.repository import repository_url
 from arxivbot.publish.site import latest_digest, update_site
 from arxivbot.store import Store
 
@@ -58,6 +59,7 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
         digest,
         template=load_readme_template(config.output.readme_template),
         schedule_text=f"daily at {config.server.schedule} {config.server.timezone}",
+        repository_url=repository_url(config),
     )
     files: dict[Path, bytes] = {config.output.readme: readme.encode("utf-8")}
     site_dir = config.output.site_dir

@@ -28,7 +28,7 @@ from arxivbot.store.rows import (
     utc_now,
 )
 
-_DIGEST_COLUMNS = ("day", "run_id", "generated_at", "window_start", "categories", "keywords")
+_DIGEST_COLUMNS = ("day", "run_id", "generated_at", "window_start", "categories", "keywords", "announced")
 # An entry joined with its paper: every entry column, and the paper's columns but its id (already there).
 _ENTRY_SELECT = f"""
     SELECT {names(ENTRY_COLUMNS, "e")}, {names(PAPER_COLUMNS[1:], "p")}
@@ -47,10 +47,12 @@ class DigestStore(Database):
         keywords: Iterable[str],
         run_id: int | None = None,
         window_start: date | None = None,
+        announced: int | None = None,
     ) -> None:
         """Replace ``day``'s digest: a re-run of the same day yields the same digest, not a second one.
 
-        ``window_start`` is the first announcement day the digest considered (default: ``day``).
+        ``window_start`` is the first announcement day the digest considered (default: ``day``);
+        ``announced`` how many announcements it was selected from.
         """
         with self.transaction() as db:
             db.execute("DELETE FROM digest_entries WHERE day=?", (day.isoformat(),))
@@ -64,6 +66,7 @@ class DigestStore(Database):
                     (window_start or day).isoformat(),
                     to_json(list(categories)),
                     to_json(list(keywords)),
+                    announced,
                 ),
             )
             db.executemany(
@@ -122,6 +125,7 @@ class DigestStore(Database):
             entries=entries,
             categories=tuple(json.loads(head["categories"])),
             keywords=tuple(json.loads(head["keywords"])),
+            announced=head["announced"],
         )
 
     def feed_items(self, since: date, limit: int, category: str | None = None) -> list[FeedItem]:
