@@ -38,6 +38,12 @@ def _non_negative_number(value: Any) -> Any:
     return float(value)
 
 
+def _positive_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise PydanticCustomError("positive_number", "must be a number above 0")
+    return float(value)
+
+
 def _strict_bool(value: Any) -> Any:
     if not isinstance(value, bool):
         raise PydanticCustomError("strict_bool", "must be true or false")
@@ -61,6 +67,7 @@ DedupMethod = Literal["id", "title", "link"]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 NonNegativeFloat = Annotated[float, BeforeValidator(_non_negative_number)]
+PositiveFloat = Annotated[float, BeforeValidator(_positive_number)]
 StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
 Category = Annotated[str, BeforeValidator(_category)]
 Keyword = Annotated[str, BeforeValidator(_non_empty_text)]
@@ -78,6 +85,6 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
 
 
 class _Section(BaseModel):
-    # Unknown keys are kept (and reported by ``unknown_keys``) rather than rejected: a config written
-    # for a newer arxivbot still loads, and a typo still gets a warning naming it.
-    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
+    # Unknown keys are refused, each with the nearest known key suggested (``config_errors.render_errors``);
+    # the top-level ``allow_unknown_keys`` makes ``config_from_dict`` drop them with a warning instead.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -171,10 +172,11 @@ def newest(items: Iterable[LibraryItem], count: int) -> list[LibraryItem]:
 
 
 def read_library(config: Config, runtime: Runtime) -> Library:
-    """``arxivbot library``: load the library as a run would (fetching and caching what is missing)."""
-    from arxivbot.store import open_store
+    """``arxivbot library``: load the library as a run would (fetching and caching what is missing).
 
-    with open_store(config.storage.database) as store:
+    Under the database's run lock, like ``arxivbot run``: loading writes the library's tables.
+    """
+    with _locked_store(config) as store:
         return load_library(config, store, runtime)
 
 
@@ -183,9 +185,18 @@ def record_verdicts(config: Config, arxiv_ids: Sequence[str], verdict: str | Non
 
     Returns how many papers were recorded (or forgotten). Raises ConfigError for a malformed id.
     """
-    from arxivbot.store import open_store
-
-    with open_store(config.storage.database) as store:
+    with _locked_store(config) as store:
         if verdict is None:
             return store.remove_feedback(arxiv_ids)
         return store.record_feedback(arxiv_ids, verdict)
+
+
+@contextmanager
+def _locked_store(config: Config) -> Iterator[Store]:
+    """The database under its run lock (waiting up to ``storage.lock_timeout_seconds`` for a run)."""
+    from arxivbot.runlock import run_lock
+    from arxivbot.store import open_store
+
+    database = config.storage.database
+    with run_lock(database, config.storage.lock_timeout_seconds), open_store(database) as store:
+        yield store

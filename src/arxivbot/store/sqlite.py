@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arxivbot.store.deliveries import DeliveryStore
 from arxivbot.store.digests import DigestStore
 from arxivbot.store.feedback import FeedbackStore
 from arxivbot.store.http_cache import FetchStateStore
@@ -22,6 +23,7 @@ class SQLiteStore(
     RunStore,
     FetchStateStore,
     FeedbackStore,
+    DeliveryStore,
     RetentionStore,
     LibraryStore,
     RankingCacheStore,
