@@ -62,6 +62,22 @@ def test_ranking_settings_are_validated_once_at_load(tmp_path: Path, data: dict[
         ({"database": "my.db"}, "database: unknown key; did you mean `storage.database`?"),
         ({"storage": {"schedule": "07:00"}}, "storage.schedule: unknown key; did you mean `server.schedule`?"),
         ({"zzz": 1}, "zzz: unknown key; check its spelling against docs/configuration.md"),
+        ({"library": {"bibtx": ["a.bib"]}}, "library.bibtx: unknown key; did you mean `library.bibtex`?"),
+        ({"bibtex": ["a.bib"]}, "bibtex: unknown key; did you mean `library.bibtex`?"),
+        (
+            {"library": {"zotero": {"libary_id": "1"}}},
+            "library.zotero.libary_id: unknown key; did you mean `library.zotero.library_id`?",
+        ),
+        (
+            {"ranking": {"libary_weight": 5}},
+            "ranking.libary_weight: unknown key; did you mean `ranking.library_weight`?",
+        ),
+        ({"ranking": {"intrests": "x"}}, "ranking.intrests: unknown key; did you mean `ranking.interests`?"),
+        (
+            {"ranking": {"embeddings": {"modle": "m"}}},
+            "ranking.embeddings.modle: unknown key; did you mean `ranking.embeddings.model`?",
+        ),
+        ({"library_weight": 5}, "library_weight: unknown key; did you mean `ranking.library_weight`?"),
     ],
 )
 def test_an_unknown_key_is_an_error_suggesting_the_nearest_key(

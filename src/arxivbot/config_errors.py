@@ -61,17 +61,21 @@ def render_errors(err: ValidationError, root: type[BaseModel]) -> list[str]:
 
 
 def _suggestion(root: type[BaseModel], location: tuple[int | str, ...]) -> str:
-    """``did you mean `keywords`?``: the nearest key of the same section, else the same name elsewhere."""
+    """``did you mean `keywords`?``: the same name in this section (another case), else the same name
+    in another section (``library_weight`` → ``ranking.library_weight``, not the nearer-spelt
+    ``library``), else the nearest key of this section."""
     key = str(location[-1])
     section = _keys_of_section(root, location[:-1])
     by_lower = {name.lower(): name for name in section}
-    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
     prefix = ".".join(str(part) for part in location[:-1] if isinstance(part, str))
-    if close:
-        return f"did you mean `{prefix + '.' if prefix else ''}{by_lower[close[0]]}`?"
+    if key.lower() in by_lower:
+        return f"did you mean `{prefix + '.' if prefix else ''}{by_lower[key.lower()]}`?"
     elsewhere = [path for path in _all_keys(root, "") if path.rsplit(".", 1)[-1].lower() == key.lower()]
     if elsewhere:
         return f"did you mean `{elsewhere[0]}`?"
+    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean `{prefix + '.' if prefix else ''}{by_lower[close[0]]}`?"
     return "check its spelling against docs/configuration.md"
 
 

@@ -75,7 +75,7 @@ class LibraryStore(Database):
         """Every stored item (of ``source``), newest first."""
         where, params = ("WHERE source=?", (source,)) if source else ("", ())
         rows = self._db.execute(
-            f"SELECT {names(LIBRARY_COLUMNS)} FROM library_items {where} ORDER BY added_at DESC, source, item_key",
+            f"SELECT {names(LIBRARY_COLUMNS)} FROM library_items {where} ORDER BY added_at DESC, source, item_key",  # nosec B608  # column and table names are constants; values are bound with ?
             params,
         )
         return [_item_from(row) for row in rows]
@@ -97,7 +97,7 @@ class LibraryStore(Database):
 
     def arxiv_metadata(self, arxiv_ids: Iterable[str]) -> dict[str, Paper | None]:
         """What was fetched before: id → the paper, or None when arXiv did not know it. Unasked ids are absent."""
-        query = f"SELECT {names(METADATA_COLUMNS)} FROM arxiv_metadata WHERE arxiv_id IN ({{ids}})"
+        query = f"SELECT {names(METADATA_COLUMNS)} FROM arxiv_metadata WHERE arxiv_id IN ({{ids}})"  # nosec B608  # column and table names are constants; values are bound with ?
         return {row["arxiv_id"]: _metadata_from(row) for row in self._rows_for_ids(query, arxiv_ids)}
 
     def save_arxiv_metadata(self, found: Iterable[Paper], missing: Iterable[str] = ()) -> None:
