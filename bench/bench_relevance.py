@@ -4,17 +4,20 @@ Quality: ``../shared/fixtures/relevance`` holds 48 real days (cs.CV, cs.CL, cs.A
 cases: a researcher's earlier papers are the library, their papers announced that day the targets,
 authors hidden. Each case goes through the product's own path (``relevance.rank_announcements``:
 Evidence gathered as ``arxivbot run`` gathers it, ``build_ranker``, fit, ``select_papers``) with
-``keywords: []``; the previous days' listings play the store's recent history. Printed per method:
-recall@30 and MRR, on the dev days, the held-out days (days alternate) and all. Methods:
+``keywords: []``; the previous days' listings play the store's recent history where a method reads
+it. Printed per method: recall@30 and MRR, on the dev days, the held-out days (days alternate) and
+all. Methods:
 
 - random (seeded);
 - zotero-arxiv-daily's formula: the recency-weighted mean cosine to the library (weights
   1 / (1 + log10(rank + 1)) over newest-first items), here on tf-idf vectors (no local embedding
   model is assumed);
 - the plain arxiv-sanity recipe: tf-idf 1-2 grams + LinearSVC, library against the field;
-- ours: the library scorer as ``ranking.method: "tfidf"`` configures it (the default), with the
-  previous days as the store's history, and on a first run (an empty store: the day alone is the
-  background, as in a check from outside on one unseen day).
+- ours: the library scorer as the default configuration runs it (``ranking.method: "tfidf"``,
+  ``ranking.background_days: 0``: the day's own announcements and the dislikes are the negatives);
+- ours+7-days: the same with ``ranking.background_days: 7`` (the previous 7 listings join the negatives);
+- ours-next-day: the day before is ranked first into a fresh store, then the day itself, so any model
+  the store cached on the day before is what ranks it (a model is reused only for the same evidence).
 
 Speed (the issue's figures): a 600-paper day against a 500-paper library, cold (fit included) and
 warm (the fitted model from the store's cache), peak memory of that run, and whether ``arxivbot
@@ -123,7 +126,8 @@ def _library(case: Case):
     return Library(items=items, configured=True)
 
 
-def _config(method: str, max_papers: int):
+def _config(max_papers: int, **ranking: object):
+    """The product's defaults, ``keywords: []``, and the ``ranking`` settings given."""
     from arxivbot.config import config_from_dict
 
     return config_from_dict(
@@ -132,10 +136,15 @@ def _config(method: str, max_papers: int):
             "keywords": [],
             "max_papers": max_papers,
             "min_score": 0,
-            "ranking": {"method": method, "background_days": HISTORY_DAYS},
+            "ranking": ranking,
         },
         base_dir=Path(tempfile.gettempdir()),
     )
+
+
+def _history(config, listings) -> list:
+    """What ``relevance.recent_history`` would read from the store: the last ``background_days`` listings."""
+    return [_announcement(raw, day) for day, listing in listings[: config.ranking.background_days] for raw in listing]
 
 
 def rank_case(case: Case, method: str) -> list[str]:
@@ -144,14 +153,12 @@ def rank_case(case: Case, method: str) -> list[str]:
     from arxivbot.relevance import gather_evidence, rank_announcements
 
     announcements = [_announcement(raw, case.day) for raw in case.pool]
-    history = [_announcement(raw, day) for day, listing in case.history for raw in listing]
-    if method.endswith("first-run"):  # an empty store: the day's own announcements are the background
-        history, method = [], method.removesuffix("-first-run")
-    config = _config("tfidf", len(announcements))
+    config = _config(len(announcements), **({"background_days": HISTORY_DAYS} if method == "ours+7-days" else {}))
     library = _library(case)
-    if method == "ours":
+    if method in ("ours", "ours+7-days"):
+        history = _history(config, case.history)
         ranking, _ = rank_announcements(config, announcements, set(), library=library, history=history)
-    elif method == "ours-next-day":  # the model fitted the day before, taken from the store's cache
+    elif method == "ours-next-day":  # the day before ranked first, into the same store
         from arxivbot.store import open_store
 
         previous_day, listing = case.history[0] if case.history else (case.day, case.pool)  # the first day: none
@@ -162,7 +169,7 @@ def rank_case(case: Case, method: str) -> list[str]:
     else:  # the same Evidence, the same selection; another scorer behind the seam
         scorer = _baseline(method, case)
         ranker = Combiner([Weighted(scorer, 1.0)])
-        ranker.fit(gather_evidence(library, announcements, history))
+        ranker.fit(gather_evidence(library, announcements, _history(config, case.history)))
         ranking = select_papers(announcements, SelectionRules.from_config(config), ranker=ranker)
     return [scored.paper.arxiv_id for scored in ranking]
 
@@ -290,7 +297,8 @@ def speed_run(database: Path) -> None:
     days = sorted(name[:10] for name in os.listdir(FIXTURES / "days"))
     pool = [p for day in days[-3:] for p in _jsonl(FIXTURES / "days" / f"{day}.jsonl.gz")][:600]
     announcements = [_announcement(raw, days[-1]) for raw in pool]
-    history = [_announcement(raw, day) for day in days[-9:-3] for raw in _jsonl(FIXTURES / "days" / f"{day}.jsonl.gz")]
+    config = _config(30)
+    listings = [(day, _jsonl(FIXTURES / "days" / f"{day}.jsonl.gz")) for day in reversed(days[-9:-3])]
     items = tuple(
         LibraryItem("bibtex", raw["id"], raw["title"], raw["abstract"], arxiv_id=raw["id"])
         for raw in _jsonl(FIXTURES / "library.jsonl.gz")[:500]
@@ -298,11 +306,11 @@ def speed_run(database: Path) -> None:
     with open_store(database) as store:
         started = time.perf_counter()
         rank_announcements(
-            _config("tfidf", 30),
+            config,
             announcements,
             set(),
             library=Library(items=items, configured=True),
-            history=history,
+            history=_history(config, listings),  # none with the default background_days: 0
             store=store,
         )
         elapsed = time.perf_counter() - started
@@ -314,7 +322,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=0, help="only the first N cases (0: all)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the quality runs")
-    parser.add_argument("--methods", default="random,zotero,arxiv-sanity,ours,ours-first-run")
+    parser.add_argument("--methods", default="random,zotero,arxiv-sanity,ours,ours+7-days,ours-next-day")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--speed-run", type=Path, help=argparse.SUPPRESS)

@@ -61,8 +61,9 @@ def rank_announcements(
 def gather_evidence(
     library: Library | None, candidates: Sequence[Announcement], history: Sequence[Announcement] = ()
 ) -> Evidence:
-    """The library (likes included), the dislikes, and the background: recent announcements and the
-    window's candidates (on a first run, the day's own announcements), the library's papers left out."""
+    """The library (likes included), the dislikes, and the background: the window's candidates (the
+    day's own announcements) and ``history`` (the ``ranking.background_days`` before it, none by
+    default), the library's papers left out."""
     positives = library.papers if library is not None else ()
     negatives = library.disliked_papers if library is not None else ()
     own = {p.arxiv_id for p in positives}

@@ -1,16 +1,20 @@
 """The library scorer: how much a paper looks like the user's library, learned once per run.
 
-Fitted on :class:`~arxivbot.rank.scorer.Evidence`: the library and likes are the positives, dislikes
-and the background (recent announcements, and the window's candidates) the negatives. The fitted
-model is cached in the store under a hash of the library's content and the method's version, so an
-unchanged library costs nothing next run; a cached model older than :data:`MODEL_MAX_AGE` is fitted
-again, so the background follows the field.
+Fitted on :class:`~arxivbot.rank.scorer.Evidence`: the library and likes are the positives; dislikes
+and the background are the negatives. The background is the window's candidates (the day's own
+announcements), plus ``ranking.background_days`` earlier days when that is set (0 by default: the
+research behind issue 11 measured the day alone best). The fitted model is cached in the store under
+a hash of the library's content (and dislikes) and the method's version, so an unchanged library
+costs nothing next run; a cached model older than :data:`MODEL_MAX_AGE` is fitted again, so the
+background follows the field (bench/bench_relevance.py's ``ours-next-day``: a model from the day
+before ranks as well as a fresh one).
 
-Its score is the **share of the field the paper outranks**, in [0, 1]: 0.97 means the model ranks the
-paper above 97 % of recent announcements. It is never negative, so ``min_score: 0`` never empties a
-library-only digest, and ``ranking.library_weight`` (10 by default) puts it on the scale of a few
-keyword hits. Every paper is relevant to it: with a library, every announcement is a candidate.
-"""
+Its score is **the share of the background the paper outranks**, in [0, 1]: the classifier's margin
+(any real number, mostly negative) is placed among the margins of the papers it was fitted against,
+so 0.97 means the model ranks the paper above 97 % of them. It is never negative, so ``min_score: 0``
+never empties a library-only digest, and ``ranking.library_weight`` (10 by default) puts it on the
+scale of a few keyword hits. Every paper is relevant to it: with a library, every announcement is a
+candidate."""
 
 from __future__ import annotations
 
