@@ -17,9 +17,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_feed
-from arxivbot.backfill import backfill, catch_up
 from arxivbot.config import Config
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
@@ -28,7 +28,9 @@ from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
 from arxivbot.runtime import Runtime
 from arxivbot.store import Store, open_store
-from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
+
+if TYPE_CHECKING:
+    from arxivbot.summarize.llm import SummaryResult
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
 def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) -> RunReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
+    from arxivbot.backfill import backfill
+
     with open_store(config.storage.database) as store:
         run_id = store.start_run("backfill")
         started = runtime.now()
@@ -234,6 +238,8 @@ class _Cycle:
         Today's listing is stored already; days that failed are not marked covered, so the next run asks
         for them again. Losing the catch-up must not cost today's digest.
         """
+        from arxivbot.backfill import catch_up  # the API client and its schedule, only when asked for
+
         try:
             result = catch_up(self.config, self.store, self.arxiv, today=digest_day, run_id=self.run_id)
         except ArxivbotError as err:
@@ -263,6 +269,9 @@ class _Cycle:
         ai = self.config.ai_summary
         if not ai.enabled or ai.max_papers_to_summarize == 0 or not ranking:
             return None
+        # openai and pypdf are heavy: a run with summaries off never imports them.
+        from arxivbot.summarize.llm import make_llm_client, summarize_papers
+
         client, owned = self.runtime.llm, None
         if client is None:
             # Without a usable key, summarize_papers still serves cached summaries and reports the key once.

@@ -14,11 +14,14 @@ XML escaping itself is left to the XML libraries (lxml, feedgen), which always e
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # Characters that can start inline markup anywhere in a line (code, emphasis, links, tables,
 # strikethrough). A link needs "[", so escaping the brackets is enough to keep "(...)" plain text,
@@ -26,7 +29,6 @@ from markdown_it import MarkdownIt
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # Markup that only counts at the start of a line: headings, lists, block quotes, ordered lists.
 _LINE_START = re.compile(r"^([#+\-=]|\d+(?=[.)]))")
-_WHITESPACE = re.compile(r"\s+")
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 # A character reference ("&#58;", "&colon;", "java&#115;cript") is decoded inside link destinations,
 # so the model could spell a scheme the check above never sees: such references are shown literally.
@@ -35,7 +37,8 @@ _CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Z
 
 def one_line(text: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces."""
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() knows the same whitespace as the regular expression's \s, and is several times faster.
+    return " ".join(text.split())
 
 
 def escape_markdown(text: str, *, at_line_start: bool = True) -> str:
@@ -72,7 +75,7 @@ def neutralize_model_markdown(text: str) -> str:
     after = len(lines) + 1
     code: set[int] = set()
     unclosed: str | None = None
-    for token in _BLOCKS.parse("\n".join(lines) + "\n\n.\n"):
+    for token in _commonmark().parse("\n".join(lines) + "\n\n.\n"):
         if token.type in ("fence", "code_block") and token.map:
             code.update(range(*token.map))
             if token.type == "fence" and token.map[1] > after:
@@ -91,16 +94,27 @@ def _neutralize_line(line: str) -> str:
     return _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
 
 
-# Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices.
-_BLOCKS = MarkdownIt("commonmark", {"html": False})
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+# The parsers are built on first use: only runs that have summaries need markdown-it at all.
+@functools.cache
+def _commonmark() -> MarkdownIt:
+    """Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
 
 
 def markdown_to_html(text: str) -> str:
     """Model markdown → safe HTML: raw HTML is escaped and ``javascript:``-style links are refused."""
-    return _MARKDOWN.render(text)
+    return _markdown().render(text)
 
 
 def arxiv_abs_url(arxiv_id: str) -> str:
