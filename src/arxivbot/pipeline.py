@@ -27,7 +27,7 @@ from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, S
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
 from arxivbot.runtime import Runtime
-from arxivbot.store import Store, open_store
+from arxivbot.store import SavedListing, Store, open_store
 
 if TYPE_CHECKING:
     from arxivbot.summarize.llm import SummaryResult
@@ -164,6 +164,7 @@ class _Cycle:
         self.run_id = run_id
         self.started = started
         self.warnings: list[str] = []
+        self.listed: SavedListing | None = None  # today's listing as stored: ranked without reading it back
 
     def run(
         self, day: date | None, *, do_backfill: bool, resummarize: bool, channels: Sequence[Channel] | None
@@ -224,7 +225,8 @@ class _Cycle:
         listing = parse_daily_feed(response.body or b"", source_url=url)
         if listing.skipped_items:
             log.warning("Skipped %d malformed item(s) in %s", listing.skipped_items, url)
-        new_papers = store.save_announcements(listing.announcements)
+        self.listed = store.save_listing(listing.announcements)
+        new_papers = self.listed.new_papers
         announced = listing.announced or max((a.announced for a in listing.announcements), default=None)
         if announced is not None and listing.announcements:
             store.record_coverage([announced], "rss", self.run_id)
@@ -246,12 +248,14 @@ class _Cycle:
             log.warning("Catch-up through the arXiv API failed, will retry next run: %s", err)
             self.warnings.append(f"catch-up failed (retried next run): {err}")
             return 0, 0
+        if result.fetched:
+            self.listed = None  # the database is the one that knows how the two sources combined
         return result.fetched, result.new_papers
 
     def rank(self, digest_day: date) -> list[ScoredPaper]:
         """Rank the window's announcements and store the day's digest (replacing a re-run's)."""
         window_start = _window_start(self.store, digest_day, self.config.days_back)
-        candidates = self.store.announcements_between(window_start, digest_day)
+        candidates = self._candidates(window_start, digest_day)
         ranking = _rank(self.config, candidates, self.store.digested_before(digest_day))
         self.store.save_digest(
             digest_day,
@@ -263,6 +267,16 @@ class _Cycle:
             window_start=window_start,
         )
         return ranking
+
+    def _candidates(self, first: date, last: date) -> list[Announcement]:
+        """The window's announcements; the days this run just stored come from memory, not the database."""
+        listed = self.listed
+        if listed is None or listed.announcements is None:
+            return self.store.announcements_between(first, last)
+        days = {day for day in listed.days if first <= day <= last}
+        others = self.store.announcements_between(first, last, skip=days)
+        held = (a for a in listed.announcements if a.announced in days)
+        return sorted([*others, *held], key=lambda a: a.announced)  # stable: days are disjoint
 
     def summarize(self, ranking: Sequence[ScoredPaper], resummarize: bool) -> SummaryResult | None:
         """Summarize the top papers; a failure costs the summaries, never the digest."""

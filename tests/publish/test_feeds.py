@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import lxml.html
@@ -14,7 +16,7 @@ import pytest
 from lxml import etree
 
 from arxivbot.config import Config
-from arxivbot.models import Summary
+from arxivbot.models import FeedItem, Summary
 from arxivbot.publish.feeds import (
     ARXIV_NS,
     ARXIVBOT_NS,
@@ -24,7 +26,7 @@ from arxivbot.publish.feeds import (
     render_feed,
     render_feeds,
 )
-from arxivbot.publish.fragments import fragment_cache_path
+from arxivbot.publish.fragments import FragmentCache, fragment_cache_path
 from arxivbot.publish.site import latest_digest
 from arxivbot.store import open_store
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
@@ -378,9 +380,43 @@ def test_a_damaged_or_foreign_cache_only_costs_a_full_rendering(two_days: Config
     assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
 
 
+def test_a_truncated_cache_only_costs_a_full_rendering(two_days: Config) -> None:
+    feeds_at(two_days, DAY2)
+    cache = fragment_cache_path(two_days.storage.database)
+    assert cache is not None
+    cache.write_bytes(cache.read_bytes()[:-10])
+
+    assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
+
+
 def test_a_cache_that_cannot_be_written_does_not_stop_the_feeds(two_days: Config) -> None:
     cache = fragment_cache_path(two_days.storage.database)
     assert cache is not None
     cache.mkdir()  # a folder where the file should be: neither readable nor writable as the cache
 
     assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
+
+
+def with_paper(item: FeedItem, **changes: Any) -> FeedItem:
+    announcement = item.scored.announcement
+    paper = replace(announcement.paper, **changes)
+    return replace(item, scored=replace(item.scored, announcement=replace(announcement, paper=paper)))
+
+
+def test_an_item_key_changes_with_any_field_of_the_item(two_days: Config) -> None:
+    with open_store(two_days.storage.database) as store:
+        item = next(i for i in store.feed_items(DAY1, 10) if i.scored.paper.arxiv_id == "2512.00001")
+    assert item.summary is not None
+    cache = FragmentCache(None)
+    variants = [
+        replace(item, day=DAY2),
+        replace(item, summary=replace(item.summary, text=item.summary.text + ".")),
+        replace(item, summary=None),
+        replace(item, scored=replace(item.scored, score=item.scored.score + 0.5)),
+        replace(item, scored=replace(item.scored, reasons=())),
+        with_paper(item, title="Another title"),
+        with_paper(item, authors=("Someone Else",)),
+    ]
+    keys = {FragmentCache(None).key_of(variant) for variant in variants}
+    assert cache.key_of(item) == FragmentCache(None).key_of(replace(item))
+    assert len(keys | {cache.key_of(item)}) == len(variants) + 1

@@ -201,14 +201,19 @@ def _normalised(text: str) -> str:
     split and join (the slowest step of reading a feed) are skipped.
     """
     text = text.strip()
-    if text.isascii() and "  " not in text and not any(space in text for space in _ASCII_SPACES):
-        return text
-    return " ".join(text.split())
+    return text if _single_spaced(text) else " ".join(text.split())
+
+
+def _single_spaced(text: str) -> bool:
+    """ASCII whose only whitespace is single spaces: nothing for ``" ".join(text.split())`` to change inside."""
+    return text.isascii() and "  " not in text and not any(map(text.__contains__, _ASCII_SPACES))
 
 
 def _split_authors(text: str) -> list[str]:
     """Split ``dc:creator`` on commas outside parentheses: ``A (MIT, CSAIL), B`` → ``[A (MIT, CSAIL), B]``."""
     if "(" not in text:
+        if _single_spaced(text):  # the common case: "Ada Lovelace, Alan Turing"
+            return [name for name in map(str.strip, text.split(",")) if name]
         parts = text.split(",")
     else:
         parts, depth, start = [], 0, 0

@@ -82,9 +82,7 @@ def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | N
     newest_day = newest.day if newest else now.astimezone(timezone.utc).date()
     since = feed_window_start(config, newest_day)
     updated = newest.generated_at if newest else now
-    scopes = {
-        category: store.feed_items(since, config.feeds.max_items, category) for category in (None, *config.categories)
-    }
+    scopes = store.feed_items_by_scope(since, config.feeds.max_items, (None, *config.categories))
     cache = FragmentCache.load(fragment_cache_path(config.storage.database))
     keys = {category: [cache.key_of(item) for item in items] for category, items in scopes.items()}
     missing = {

@@ -6,18 +6,22 @@ under a key made of everything the item shows (the whole :class:`~arxivbot.model
 score, reasons, summary, day) and the renderer's version, so an item whose summary, score or text
 changed gets a new key and is rendered again; nothing is ever invalidated by hand.
 
-The cache is one JSON file beside the database (``arxivbot.db-feeds``). It is only a cache: a missing,
+The cache is one file beside the database (``arxivbot.db-feeds``): a line naming the renderer, a line of
+JSON listing each item's key and the lengths of its two fragments, then the fragments' bytes, back to
+back (no escaping to undo: loading is one read and a few slices). It is only a cache: a missing,
 unreadable or foreign file means a full rendering, never a failure, and a failed write costs the next
 run some time only. It keeps the items of the last rendering and no others.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from arxivbot.errors import OutputError
 from arxivbot.files import write_atomic
@@ -38,10 +42,32 @@ def fragment_cache_path(database: Path) -> Path | None:
 
 
 def _signature() -> str:
-    """What the fragments depend on besides the items: our renderer and the feed library's version."""
-    from feedgen.version import version_full
+    """What the fragments depend on besides the items: our renderer and the feed libraries' versions."""
+    from feedgen.version import version_str
+    from lxml.etree import LXML_VERSION
 
-    return f"arxivbot-feed-fragments/{RENDERER_VERSION} feedgen/{version_full}"
+    lxml_version = ".".join(map(str, LXML_VERSION))
+    return f"arxivbot-feed-fragments/{RENDERER_VERSION} feedgen/{version_str} lxml/{lxml_version}"
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _content(value: Any) -> Any:
+    """A record as nested tuples of plain values, every field included: what the key is made of.
+
+    The same as ``repr(record)`` for telling records apart, several times faster (dataclass reprs go
+    through a recursion guard per record).
+    """
+    kind = type(value)
+    if kind is tuple:
+        return tuple(map(_content, value))
+    if dataclasses.is_dataclass(value):
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(value))
+        return (kind.__name__, *(_content(getattr(value, name)) for name in names))
+    return value
 
 
 class FragmentCache:
@@ -58,13 +84,21 @@ class FragmentCache:
         if path is None or not path.is_file():
             return cls(path)
         try:
-            document = json.loads(path.read_bytes())
-            if document.get("signature") != _signature():
+            data = path.read_bytes()
+            signature, index, body = data.split(b"\n", 2)
+            if signature.decode("utf-8") != _signature():
                 return cls(path)
-            fragments = {
-                key: {fmt: parts[fmt].encode("utf-8") for fmt in _FORMATS} for key, parts in document["items"].items()
-            }
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            fragments: dict[str, dict[str, bytes]] = {}
+            at = 0
+            for key, lengths in json.loads(index).items():
+                parts = {}
+                for fmt, length in zip(_FORMATS, lengths, strict=True):
+                    parts[fmt] = body[at : at + length]
+                    at += length
+                fragments[key] = parts
+            if at != len(body):
+                raise ValueError(f"{len(body) - at} bytes unaccounted for")
+        except (OSError, ValueError, TypeError, AttributeError) as err:
             log.debug("%s: feed fragment cache ignored (%s)", path, err)
             return cls(path)
         return cls(path, fragments)
@@ -76,7 +110,7 @@ class FragmentCache:
         memo = (paper.arxiv_id, paper.version, item.day.isoformat())
         key = self._keys.get(memo)
         if key is None:
-            key = hashlib.blake2b(repr(item).encode("utf-8"), digest_size=16).hexdigest()
+            key = hashlib.blake2b(repr(_content(item)).encode("utf-8"), digest_size=16).hexdigest()
             self._keys[memo] = key
         return key
 
@@ -98,14 +132,18 @@ class FragmentCache:
             self._changed = True
         if self.path is None or not self._changed:
             return
-        document = {
-            "signature": _signature(),
-            "items": {
-                key: {fmt: parts[fmt].decode("utf-8") for fmt in _FORMATS} for key, parts in self._fragments.items()
-            },
-        }
+        index = {key: [len(parts[fmt]) for fmt in _FORMATS] for key, parts in self._fragments.items()}
+        payload = b"".join(
+            [
+                _signature().encode("utf-8"),
+                b"\n",
+                json.dumps(index, separators=(",", ":")).encode("ascii"),
+                b"\n",
+                *(parts[fmt] for parts in self._fragments.values() for fmt in _FORMATS),
+            ]
+        )
         try:
-            write_atomic(self.path, json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+            write_atomic(self.path, payload)
         except OutputError as err:  # a cache: the feeds are published all the same
             log.debug("feed fragment cache not saved: %s", err)
         self._changed = False

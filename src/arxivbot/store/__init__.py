@@ -15,9 +15,10 @@ days have been fetched. The rest of the code depends on the :class:`Store` proto
 """
 
 from arxivbot.models import HttpValidators
+from arxivbot.store.papers import SavedListing
 from arxivbot.store.protocol import Store
 from arxivbot.store.rows import utc_now
 from arxivbot.store.sqlite import SQLiteStore, open_store
 
 # HttpValidators lives in arxivbot.models; it is re-exported for older imports.
-__all__ = ["HttpValidators", "SQLiteStore", "Store", "open_store", "utc_now"]
+__all__ = ["HttpValidators", "SQLiteStore", "SavedListing", "Store", "open_store", "utc_now"]
