@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -67,11 +68,16 @@ def run_cycle(
             _record_failure(store, runtime, run_id, started, day, err)
             raise
         store.finish_run(run_id, report)
-        try:  # the run itself succeeded: a retention that fails is retried by the next run
-            store.apply_retention(report.day or started.date(), config.retention_policy())
-        except ArxivbotError as err:
-            log.warning("Retention not applied this time: %s", err)
+        if not cycle.retention_applied:  # a day without announcements: nothing ran alongside delivery
+            _apply_retention(store, report.day or started.date(), config)
         return report
+
+
+def _apply_retention(store: Store, today: date, config: Config) -> None:
+    try:  # the run itself succeeded: a retention that fails is retried by the next run
+        store.apply_retention(today, config.retention_policy())
+    except ArxivbotError as err:
+        log.warning("Retention not applied this time: %s", err)
 
 
 def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) -> RunReport:
@@ -165,6 +171,7 @@ class _Cycle:
         self.started = started
         self.warnings: list[str] = []
         self.listed: SavedListing | None = None  # today's listing as stored: ranked without reading it back
+        self.retention_applied = False
 
     def run(
         self, day: date | None, *, do_backfill: bool, resummarize: bool, channels: Sequence[Channel] | None
@@ -193,7 +200,8 @@ class _Cycle:
 
         ranking = self.rank(digest_day)
         summaries = self.summarize(ranking, resummarize)
-        deliveries = self.deliver(digest_day, default_channels(self.config) if channels is None else channels)
+        with self.retention_alongside(digest_day):  # started here, it waits for none of the run's writes
+            deliveries = self.deliver(digest_day, default_channels(self.config) if channels is None else channels)
         files_failed = next((d for d in deliveries if d.channel == FILES_CHANNEL and not d.ok), None)
         report = _with_summary_figures(report, summaries)
         return replace(
@@ -309,6 +317,45 @@ class _Cycle:
                 owned.close()
         self.warnings.extend(result.warnings())
         return result
+
+    @contextlib.contextmanager
+    def retention_alongside(self, today: date) -> Iterator[None]:
+        """Apply the retention policy on a connection of its own while the digest is delivered.
+
+        Retention compacts papers last announced before ``today - full_days``, never later than the start
+        of the digest window (``full_days >= days_back``): no paper it touches is in this run's digest, and
+        what it keeps (digest entries, feedback, summaries) is all written by now; delivery only reads.
+        Its time is mostly the database's writes and syncs, which the rendering overlaps (measured: a run
+        started with it earlier waited on the database's write lock instead). Its failure is a warning,
+        as before: the next run tries again.
+        """
+        database = self.config.storage.database
+        failures: list[BaseException] = []
+
+        def apply() -> None:
+            try:
+                with open_store(database) as own:
+                    _apply_retention(own, today, self.config)
+            except BaseException as err:  # raised in the run's thread, below
+                failures.append(err)
+
+        if str(database) == ":memory:":  # a second connection would see another database
+            yield
+            _apply_retention(self.store, today, self.config)
+            self.retention_applied = True
+            return
+        worker = threading.Thread(target=apply, name="arxivbot-retention", daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.join()
+            self.retention_applied = True
+        if failures:
+            if isinstance(failures[0], ArxivbotError):
+                log.warning("Retention not applied this time: %s", failures[0])
+            else:
+                raise failures[0]
 
     def deliver(self, digest_day: date, channels: Sequence[Channel]) -> tuple[Delivery, ...]:
         digest = self.store.load_digest(digest_day)

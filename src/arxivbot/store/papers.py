@@ -35,9 +35,10 @@ _ANNOUNCED_IN = ("announcements", "compact_papers")
 class SavedListing:
     """What :meth:`PaperStore.save_listing` stored: the count of new papers, and the stored announcements.
 
-    ``announcements`` is exactly what ``announcements_between`` would now read for ``days`` (the same
-    records, in the same order), built without reading them back; None when those days held
-    announcements before (a re-run, an API backfill), where only the database knows the outcome.
+    ``announcements`` is what ``announcements_between`` would now read for ``days``: equal records in
+    the same order (their datetimes the same instants, perhaps in another time zone), built without
+    reading them back; None when those days held announcements before (a re-run, an API backfill),
+    where only the database knows the outcome.
     """
 
     new_papers: int
@@ -91,19 +92,19 @@ class PaperStore(Database):
         merged = {arxiv_id for arxiv_id, times in given.items() if times > 1 or arxiv_id in known}
         query = f"{_PAPER_SELECT} WHERE arxiv_id IN ({{ids}})"
         read = {row["arxiv_id"]: paper_from(row) for row in self._rows_for_ids(query, merged)}
-        moments: dict[datetime, datetime | None] = {}
 
-        def as_stored(paper: Paper) -> Paper:
+        def as_stored(announcement: Announcement) -> Announcement:
+            paper = announcement.paper
             if paper.arxiv_id in read:
-                return read[paper.arxiv_id]
-            if paper.published is None and paper.updated is None:
-                return paper
-            # Datetimes are stored in UTC to the second (rows.iso) and read back as such.
+                return replace(announcement, paper=read[paper.arxiv_id])
+            if _to_the_second(paper.published) and _to_the_second(paper.updated):
+                return announcement  # what the database holds: the same values, datetimes the same instants
+            # The database keeps datetimes to the second (rows.iso): read back, they are other instants.
             return replace(
-                paper, published=_round_trip(paper.published, moments), updated=_round_trip(paper.updated, moments)
+                announcement, paper=replace(paper, published=_stored(paper.published), updated=_stored(paper.updated))
             )
 
-        stored = [replace(a, paper=as_stored(a.paper)) for a in firsts.values()]
+        stored = [as_stored(a) for a in firsts.values()]
         stored.sort(key=lambda a: a.announced)  # stable: arrival order within a day
         return tuple(stored)
 
@@ -175,12 +176,12 @@ class PaperStore(Database):
         return self.announcements_between(day, day)
 
 
-def _round_trip(moment: datetime | None, seen: dict[datetime, datetime | None]) -> datetime | None:
-    if moment is None:
-        return None
-    if moment not in seen:
-        seen[moment] = parse_datetime(iso(moment))
-    return seen[moment]
+def _to_the_second(moment: datetime | None) -> bool:
+    return moment is None or moment.microsecond == 0
+
+
+def _stored(moment: datetime | None) -> datetime | None:
+    return parse_datetime(iso(moment))
 
 
 def _upsert_papers(db: sqlite3.Connection, papers: list[Paper], now: str | None) -> None:
