@@ -31,6 +31,7 @@ The bytes in memory live in ``publish/served.py``; the cycles and the schedule i
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -285,6 +286,27 @@ def _send(request: Request, resource: Resource | None, *, security_policy: bool 
     if resource is None:
         return _not_found()
     gzipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    answers = _answers(resource, gzipped, security_policy)
+    if _not_modified(request, answers.etag, resource.last_modified):
+        return answers.not_modified
+    return answers.full
+
+
+@dataclass(frozen=True)
+class _Answers:
+    etag: str
+    full: Response
+    not_modified: Response
+
+
+@functools.lru_cache(maxsize=64)  # 12 files x 2 encodings: a site and its predecessors
+def _answers(resource: Resource, gzipped: bool, security_policy: bool) -> _Answers:
+    """The 200 and the 304 for one file in one encoding, built once and sent as they are by every request.
+
+    A Starlette ``Response`` is plain data (status, encoded headers, body) that no code here changes
+    after building it, so one object can answer every request; the cache holds the few current files
+    (a re-rendered site brings new resources, and the old ones age out).
+    """
     etag = resource.gzip_etag if gzipped else resource.etag
     headers = {
         "ETag": etag,
@@ -295,13 +317,11 @@ def _send(request: Request, resource: Resource | None, *, security_policy: bool 
     }
     if security_policy:
         headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
-    if _not_modified(request, etag, resource.last_modified):
-        return Response(status_code=304, headers=headers)
+    not_modified = Response(status_code=304, headers=headers)
     headers["Content-Type"] = resource.content_type
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-        return Response(resource.gzip_body, headers=headers)
-    return Response(resource.body, headers=headers)
+    return _Answers(etag, Response(resource.gzip_body if gzipped else resource.body, headers=headers), not_modified)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
