@@ -133,29 +133,35 @@ def store_day(store: Any, config: Config, day: date, day_announcements: list[Ann
 
 
 def build_histories(
-    root: Path, levels: list[int], new_day: date, items: int, ids: IdSource, rng: random.Random, feed: Path
-) -> dict[int, Path]:
-    """One folder per history size: config, database and published outputs as the last run left them."""
-    work = root / "history"
-    work.mkdir()
-    (work / "config.json").write_text(json.dumps(config_data(feed)), encoding="utf-8")
-    config = load_config(work / "config.json")
-    texts = Texts.draw(rng, items)
+    root: Path, levels: list[int], new_day: date, items: int, feed: Path
+) -> tuple[dict[int, Path], list[str]]:
+    """One folder per history size: config, database and published outputs as the last run left them.
+
+    Each size is its own database holding the weekdays right before ``new_day``, as a deployment that
+    has run every weekday would, built through the store API with the same seed. Returns the folders
+    and the ids the largest history announced (what the new day's replacements replace). History ids
+    stay below 50,000 a month, so the new day's (from 50,000) are new to every database.
+    """
     snapshots: dict[int, Path] = {}
-    stored = 0
+    announced: list[str] = []
     for level in sorted(levels):
-        if level > stored:
-            started = time.perf_counter()
-            with open_store(config.storage.database) as store:
-                for day in weekdays_before(new_day, max(levels))[stored:level]:
-                    store_day(store, config, day, announcements(day_items(rng, day, items, ids, texts), day))
-                publish_outputs(store, config)
-            stored = level
-            size = config.storage.database.stat().st_size / 1e6
-            print(f"  stored {level} weekdays ({size:.0f} MB database) in {time.perf_counter() - started:.0f} s")
-        snapshots[level] = root / f"days-{level}"
-        shutil.copytree(work, snapshots[level])
-    return snapshots
+        folder = snapshots[level] = root / f"days-{level}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(config_data(feed)), encoding="utf-8")
+        if level == 0:
+            continue
+        config = load_config(folder / "config.json")
+        started = time.perf_counter()
+        rng, ids = random.Random(15), IdSource()
+        texts = Texts.draw(rng, items)
+        with open_store(config.storage.database) as store:
+            for day in weekdays_before(new_day, level):
+                store_day(store, config, day, announcements(day_items(rng, day, items, ids, texts), day))
+            publish_outputs(store, config)
+        size = config.storage.database.stat().st_size / 1e6
+        print(f"  stored {level} weekdays ({size:.0f} MB database) in {time.perf_counter() - started:.0f} s")
+        announced = ids.announced
+    return snapshots, announced
 
 
 def fresh_copy(snapshot: Path, scratch: Path) -> Path:
@@ -225,7 +231,7 @@ def main() -> int:
     levels = sorted({int(n) for n in args.history.split(",")})
     python = sys.executable
     new_day = latest_weekday(date.today())  # recent: the reference drops papers older than days_back
-    rng, ids = random.Random(15), IdSource()
+    rng = random.Random(16)
 
     with tempfile.TemporaryDirectory(prefix="arxivbot-bench-") as folder:
         root = Path(folder)
@@ -233,8 +239,8 @@ def main() -> int:
         feeds.mkdir()
         combined = feeds / "combined.xml"
         print(f"Building stored history ({', '.join(map(str, levels))} weekdays of {args.items} announcements)")
-        snapshots = build_histories(root, levels, new_day, args.items, ids, rng, combined)
-        day = day_items(rng, new_day, args.items, ids)
+        snapshots, announced = build_histories(root, levels, new_day, args.items, combined)
+        day = day_items(rng, new_day, args.items, IdSource(first=50_000, announced=announced))
         combined.write_bytes(rss_feed(day, new_day))
         for category in CATEGORIES:
             (feeds / f"{category}.xml").write_bytes(rss_feed(day, new_day, category))

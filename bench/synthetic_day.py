@@ -68,15 +68,16 @@ def latest_weekday(today: date) -> date:
 
 
 class IdSource:
-    """New-style ids, increasing, numbered per month as arXiv does."""
+    """New-style ids, increasing, numbered per month as arXiv does (from ``first`` in each month)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: int = 1, announced: list[str] | None = None) -> None:
+        self._first = first
         self._next: dict[str, int] = {}
-        self.announced: list[str] = []  # every id handed out: what later days replace
+        self.announced: list[str] = announced if announced is not None else []  # what later days replace
 
     def new(self, day: date) -> str:
         month = f"{day:%y%m}"
-        number = self._next.get(month, 1)
+        number = self._next.get(month, self._first)
         self._next[month] = number + 1
         arxiv_id = f"{month}.{number:05d}"
         self.announced.append(arxiv_id)

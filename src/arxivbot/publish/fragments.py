@@ -143,7 +143,7 @@ class FragmentCache:
             ]
         )
         try:
-            write_atomic(self.path, payload)
+            write_atomic(self.path, payload, durable=False)  # a torn file fails its checks: a miss
         except OutputError as err:  # a cache: the feeds are published all the same
             log.debug("feed fragment cache not saved: %s", err)
         self._changed = False

@@ -15,7 +15,7 @@ from pathlib import Path
 from arxivbot.config import Config
 from arxivbot.deliver.channel import Edition
 from arxivbot.errors import OutputError, PublishError
-from arxivbot.files import write_atomic
+from arxivbot.files import write_all_atomic
 from arxivbot.models import Delivery, Digest
 from arxivbot.publish.readme import load_readme_template, render_readme
 from arxivbot.publish.site import latest_digest, render_site
@@ -60,7 +60,7 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
     for relative, payload in render_site(store, config, now).items():
         files[config.output.site_dir / relative] = payload
     try:
-        written = [path for path, payload in files.items() if write_atomic(path, payload)]
+        written = write_all_atomic(files)
     except OutputError as err:
         raise PublishError(str(err)) from None
     for path in written:
