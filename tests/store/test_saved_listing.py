@@ -24,9 +24,11 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 
 
 def dated(announcement: Announcement, microsecond: int = 0) -> Announcement:
-    """As the RSS parser makes it: published at midnight US Eastern."""
-    moment = datetime(DAY.year, DAY.month, DAY.day, 0, 0, 0, microsecond, tzinfo=EASTERN)
-    return replace(announcement, paper=replace(announcement.paper, published=moment))
+    """As the RSS parser makes it: published at midnight US Eastern; updated as the API gives it."""
+    day = announcement.announced
+    published = datetime(day.year, day.month, day.day, 0, 0, 0, microsecond, tzinfo=EASTERN)
+    updated = published + timedelta(hours=13, microseconds=microsecond)
+    return replace(announcement, paper=replace(announcement.paper, published=published, updated=updated))
 
 
 def test_a_new_day_comes_back_as_the_database_would_read_it(store: SQLiteStore) -> None:
@@ -40,7 +42,26 @@ def test_a_new_day_comes_back_as_the_database_would_read_it(store: SQLiteStore) 
     assert list(saved.announcements) == store.announcements_on(DAY)
     # Datetimes are the instants stored: to the second (the database keeps no more).
     assert [a.paper.published for a in saved.announcements] == [a.paper.published for a in store.announcements_on(DAY)]
+    assert [a.paper.updated for a in saved.announcements] == [a.paper.updated for a in store.announcements_on(DAY)]
     assert {a.paper.published.microsecond for a in saved.announcements} == {0}
+    assert {a.paper.updated.microsecond for a in saved.announcements if a.paper.updated} == {0}
+
+
+def test_a_listing_over_two_days_comes_back_oldest_day_first_in_arrival_order(store: SQLiteStore) -> None:
+    monday = DAY - timedelta(days=1)
+    listing = [
+        dated(announced("2603.00011", DAY)),
+        dated(announced("2603.00001", monday)),
+        dated(announced("2603.00010", DAY)),
+        dated(announced("2603.00002", monday)),
+    ]
+
+    saved = store.save_listing(listing)
+
+    assert saved.days == {monday, DAY}
+    assert saved.announcements is not None
+    assert list(saved.announcements) == store.announcements_between(monday, DAY)
+    assert [a.paper.arxiv_id for a in saved.announcements] == ["2603.00001", "2603.00002", "2603.00011", "2603.00010"]
 
 
 def test_papers_known_before_or_listed_twice_carry_what_the_database_kept(store: SQLiteStore) -> None:
