@@ -2,7 +2,12 @@
 # and its own daily cycle (server.schedule). Build:  docker build -t arxivbot .
 # Run it with docker-compose.yml, or (config.json and the database live in the /data volume):
 #   docker run -d -p 8000:8000 -v arxivbot-data:/data -v "$PWD/config.json:/data/config.json:ro" -e DASHSCOPE_API_KEY arxivbot
-FROM python:3.11-slim
+# The base image is pinned by digest, so every rebuild starts from exactly the same image: the tag
+# python:3.11-slim as published on 2026-08-05 (Python 3.11.15, Debian trixie), the multi-platform index
+# digest recorded in docker-library/repo-info (repos/python/remote/3.11-slim.md). To move to a newer
+# build, replace the digest with the current one (`docker buildx imagetools inspect python:3.11-slim`);
+# docs/deploy.md, "Docker".
+FROM python:3.11-slim@sha256:90744cff8f32887f075c47d747a173ff333e9e98801667af93c357fa9f5e28ff
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -15,10 +20,12 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install . && rm -rf /build
 
-# The service never runs as root; /data belongs to its user, so a new named volume does too.
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin arxivbot \
-    && mkdir /data && chown arxivbot:arxivbot /data
-USER arxivbot
+# The service never runs as root; /data belongs to its user, so a new named volume does too. USER is
+# numeric: the runtime (and Kubernetes' runAsNonRoot) can tell it is not root without reading /etc/passwd.
+RUN groupadd --gid 10001 arxivbot \
+    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin arxivbot \
+    && mkdir /data && chown 10001:10001 /data
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 

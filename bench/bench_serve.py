@@ -5,7 +5,8 @@
 * Data: a fresh SQLite database in a temp folder, seeded through ``open_store`` with 30 days x 30 papers
   (realistic abstracts; the top 15 of each day with a ~3 kB Chinese/English markdown summary, as the
   reference bot produces). ``feeds.max_items`` is 100, so ``/rss`` carries 100 items.
-* Ours: ``arxivbot.serve.create_app`` under uvicorn (one worker, scheduler off), serving pre-rendered bytes.
+* Ours: ``arxivbot.serve.create_app`` under uvicorn (one worker, scheduler off), serving pre-rendered bytes,
+  behind the slow-client guard of ``arxivbot serve`` (``ARXIVBOT_BENCH_UNGUARDED=1`` leaves it out).
 * Reference: a Flask app that builds the feed with feedgen from the database on every request
   (it calls our own ``render_feed``, so both return identical bytes and only the design differs),
   served by werkzeug's threaded WSGI server with HTTP/1.1 keep-alive.
@@ -187,10 +188,15 @@ def seed_database(config: Config, today: date) -> None:
 def run_ours(config_path: str, port: int) -> None:
     import uvicorn
 
+    from arxivbot.connection_guard import ConnectionLimits, connection_cap, guarded_protocol
     from arxivbot.serve import create_app
 
-    app = create_app(load_config(config_path), run_cycle=lambda: None, scheduler=False)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none")
+    config = load_config(config_path)
+    app = create_app(config, run_cycle=lambda: None, scheduler=False)
+    # The slow-client guard of `arxivbot serve` (read deadline, connection cap), so its cost is measured too.
+    limits = ConnectionLimits(config.server.read_timeout_seconds, connection_cap(config.server.max_connections))
+    http = guarded_protocol(limits) if not os.environ.get("ARXIVBOT_BENCH_UNGUARDED") else "auto"
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none", http=http)
 
 
 def run_bare(config_path: str, port: int) -> None:

@@ -2,16 +2,14 @@
 
 A subprocess per test pays a Python start-up and every import (about 1.5 s); an in-process run pays for
 the run alone. What a subprocess gave for free is kept: stdout and stderr apart, the exit code, ``CI=true``
-(no progress bars), and nothing left behind: the logging set-up the CLI installs (``cli.setup_logging``:
-a handler on the run's captured stderr, dead once the run is over; the level of ``-v``/``-q``; ``propagate``
-off; quieter third-party loggers) is undone after each run, so later tests log (and ``caplog``) as usual.
-An exception escaping the CLI fails the test, as a traceback on a subprocess's stderr would. A few tests
-in ``tests/test_cli.py`` still run the installed command in a subprocess, end to end.
+(no progress bars), and nothing left behind: the logging set-up the CLI installs is undone after every
+test (``logging_restored`` in ``tests/conftest.py``). An exception escaping the CLI fails the test, as a
+traceback on a subprocess's stderr would. A few tests in ``tests/test_cli.py`` still run the installed
+command in a subprocess, end to end.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,9 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import CliRunner
-
-# The loggers cli.setup_logging reconfigures.
-_CLI_LOGGERS = ("arxivbot", "httpx", "httpcore", "openai", "apscheduler")
 
 
 @dataclass(frozen=True)
@@ -44,22 +39,9 @@ def run_arxivbot(
 
     runner = CliRunner(env={"CI": "true", **(env or {})})
     overrides = {"sleep": sleep} if sleep is not None else None
-    with _logging_restored(), _working_directory(cwd):
+    with _working_directory(cwd):
         result = runner.invoke(main, list(args), obj=overrides, catch_exceptions=False)
     return Finished(result.exit_code, result.stdout, result.stderr)
-
-
-@contextmanager
-def _logging_restored() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in _CLI_LOGGERS]
-    saved = [(logger, list(logger.handlers), logger.level, logger.propagate) for logger in loggers]
-    try:
-        yield
-    finally:
-        for logger, handlers, level, propagate in saved:
-            logger.handlers[:] = handlers
-            logger.setLevel(level)
-            logger.propagate = propagate
 
 
 @contextmanager

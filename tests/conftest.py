@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -18,7 +19,16 @@ OWN_FIXTURES = TESTS_DIR / "fixtures"
 SHARED_FIXTURES = TESTS_DIR.parent.parent / "shared" / "fixtures" / "arxiv"
 
 # Every variable that could carry a real key or change behaviour is removed for the tests.
-_ISOLATED_ENV = ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ARXIVBOT_UPDATE_TOKEN")
+_ISOLATED_ENV = (
+    "DASHSCOPE_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ARXIVBOT_UPDATE_TOKEN",
+    "GITHUB_REPOSITORY",  # names the digest's repository (its Deploy button) on GitHub Actions
+    "GITHUB_SERVER_URL",
+)
+# The loggers an in-process CLI run (cli.setup_logging) reconfigures for the whole process.
+_CLI_LOGGERS = ("arxivbot", "httpx", "httpcore", "openai", "apscheduler")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +39,23 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """Undo what an in-process CLI run (click's CliRunner) does to logging, after every test.
+
+    ``cli.setup_logging`` leaves a handler on that run's captured stderr (a dead stream afterwards), the
+    level of ``-v``/``-q``, ``propagate`` off and quieter third-party loggers: the next test would log
+    into the dead stream and ``caplog`` could miss records.
+    """
+    loggers = [logging.getLogger(name) for name in _CLI_LOGGERS]
+    saved = [(logger, list(logger.handlers), logger.level, logger.propagate) for logger in loggers]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 It speaks the three endpoints arxivbot uses — ``POST /v1/chat/completions``, ``POST /v1/files``
 (multipart, DashScope's ``file-extract`` upload) and ``DELETE /v1/files/{id}`` — so the real openai SDK
 client talks to it over real HTTP. Answers are scripted per endpoint (a queue; the last one repeats):
-delays, error statuses with ``Retry-After``, empty or malformed replies. Every request is recorded,
-and the server counts how many requests were in flight at once.
+delays, a gate the test opens, error statuses with ``Retry-After``, empty or malformed replies. Every
+request is recorded, and the server counts how many requests were in flight at once.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Reply:
     no_choices: bool = False
     prompt_tokens: int = 100
     completion_tokens: int = 50
+    gate: threading.Event | None = None  # hold the answer until the test sets it (at most a minute)
 
 
 @dataclass
@@ -160,6 +161,8 @@ class LLMServer:
 
     def _scripted(self, endpoint: str, request: LLMRequest, success: Any) -> tuple[int, dict[str, str], bytes]:
         reply = self._next(endpoint)
+        if reply.gate is not None:
+            reply.gate.wait(timeout=60)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.raw is not None:

@@ -282,11 +282,16 @@ def test_bad_value_names_the_key(tmp_path: Path) -> None:
     assert 'max_papers: must be a positive integer, got "thirty"' in error
 
 
-def test_several_bad_values_are_all_reported(tmp_path: Path) -> None:
+def test_several_bad_values_are_all_reported_one_line_each(tmp_path: Path) -> None:
     config = write_config(tmp_path, "http://127.0.0.1:9/rss", min_score=-1, matching={"mode": "fuzzy"})
-    error = assert_one_line_error(arxivbot("run", "--config", str(config)), 2)
-    assert "min_score: must be a number of 0 or more, got -1" in error
-    assert "matching.mode: must be 'word' or 'substring', got \"fuzzy\"" in error
+
+    result = arxivbot("run", "--config", str(config))
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"arxivbot: error: {config}: min_score: must be a number of 0 or more, got -1",
+        f"arxivbot: error: {config}: matching.mode: must be 'word' or 'substring', got \"fuzzy\"",
+    ]
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
@@ -301,11 +306,38 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     assert "config.json" in error and "line 3" in error
 
 
-def test_unknown_key_is_a_warning_naming_it(arxiv: LocalServer, tmp_path: Path) -> None:
-    config = write_config(tmp_path, arxiv.url + "/rss", max_paper=10)
+def test_a_typo_in_a_key_stops_the_run_and_suggests_the_key(arxiv: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, arxiv.url + "/rss")
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["keywrods"] = data.pop("keywords")  # without the check: no keywords, every paper published
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    result = arxivbot("run", "--config", str(config))
+
+    error = assert_one_line_error(result, 2)
+    assert error == f"arxivbot: error: {config}: keywrods: unknown key; did you mean `keywords`?"
+    assert not (tmp_path / "README.md").exists() and not (tmp_path / "data").exists()
+    assert arxiv.requests == []  # refused before anything was fetched
+
+
+def test_allow_unknown_keys_turns_them_into_warnings(arxiv: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, arxiv.url + "/rss", max_paper=10, allow_unknown_keys=True)
     result = arxivbot("run", "--config", str(config), "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "unknown key 'max_paper'" in result.stderr
+    assert "max_paper: unknown key; did you mean `max_papers`? (ignored: allow_unknown_keys is true)" in result.stderr
+
+
+def test_no_keywords_and_no_library_stops_the_run(arxiv: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, arxiv.url + "/rss", keywords=[])
+
+    for args in (["run"], ["run", "--dry-run"], ["serve", "--port", "0"]):
+        error = assert_one_line_error(arxivbot(*args, "--config", str(config)), 2)
+        assert error == (
+            "arxivbot: error: keywords is empty and no library is configured: add keywords, or a library "
+            "(see docs/configuration.md#library)"
+        )
+    assert not (tmp_path / "README.md").exists()
+    assert arxiv.requests == []
 
 
 def test_bad_date_is_a_usage_error(tmp_path: Path) -> None:

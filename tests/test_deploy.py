@@ -3,6 +3,7 @@ remote), the Docker image's files (its health check and command really run), and
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -28,6 +29,7 @@ from starlette.testclient import TestClient
 from arxivbot import PROJECT_URL
 from arxivbot.scaffold import init_repository
 from arxivbot.serve import create_static_app
+from tests.localserver import LocalServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORKFLOW = PROJECT / "src" / "arxivbot" / "scaffold" / "workflow.yml"
@@ -79,7 +81,8 @@ def test_workflow_triggers_on_weekdays_by_hand_and_on_config_changes() -> None:
 def test_workflow_permissions_are_the_least_it_needs() -> None:
     workflow = load_workflow()
 
-    assert workflow["permissions"] == {"contents": "write"}
+    assert workflow["permissions"] == {}  # nothing by default: each job says what it needs
+    assert workflow["jobs"]["digest"]["permissions"] == {"contents": "write"}  # the one job that pushes
     assert workflow["concurrency"]["cancel-in-progress"] is False  # never kill a run halfway through a push
     pages = workflow["jobs"]["pages"]
     assert pages["permissions"] == {"pages": "write", "id-token": "write"}
@@ -105,6 +108,41 @@ def test_workflow_steps_install_run_commit_and_keep_the_database() -> None:
     assert "git diff --cached --quiet" in step_named("Commit the digest")["run"]  # commits only on change
     save = step_named("Save the database")
     assert save["if"] == "${{ !cancelled() && steps.restore.outcome == 'success' }}"
+
+
+PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
+    lines = [line for line in WORKFLOW.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+
+    assert len(lines) == 4
+    for line in lines:
+        assert PINNED.match(line), f"not pinned to a full commit SHA with a # vX.Y.Z comment: {line.strip()}"
+
+
+def all_steps() -> list[tuple[str, dict[str, Any]]]:
+    return [(name, step) for name, job in load_workflow()["jobs"].items() for step in job["steps"]]
+
+
+def test_credentials_reach_only_the_steps_that_use_them() -> None:
+    workflow = load_workflow()
+    checkouts = [step for _, step in all_steps() if step.get("uses", "").startswith("actions/checkout@")]
+
+    # The token is never left in .git/config for `arxivbot run` and its dependencies to read.
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+    # No secret, and not the token, at the workflow or job level: only in the env of the steps below.
+    assert "secrets." not in json.dumps(workflow.get("env", {})) + json.dumps(
+        [job.get("env", {}) for job in workflow["jobs"].values()]
+    )
+    with_token = [s["name"] for _, s in all_steps() if "github.token" in json.dumps(s.get("env", {}))]
+    assert with_token == [
+        "Restore the database from the state branch",
+        "Commit the digest when it changed",
+        "Save the database to the state branch",
+    ]
+    with_secrets = [s["name"] for _, s in all_steps() if "secrets." in json.dumps(s)]
+    assert with_secrets == ["Run arxivbot"]
 
 
 def test_no_expression_is_spliced_into_a_shell_script() -> None:
@@ -161,6 +199,7 @@ def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str], *, ins
         "GITHUB_ACTIONS": "true",
         "GITHUB_REF_NAME": "main",
         "GITHUB_RUN_ID": "4242",
+        "GITHUB_SERVER_URL": "https://github.com",
         "RUNNER_TEMP": str(runner_temp),
         "PIP_NO_INDEX": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -195,9 +234,13 @@ def run_digest_job(workdir: Path, runner_temp: Path, env: dict[str, str], *, ins
     return job
 
 
+FAKE_TOKEN = "ghs_FakeWorkflowToken0123456789abcdef"  # what ${{ github.token }} gives the job
+
+
 def _expression(value: str) -> str:
-    # The only expressions in step env are secrets; the test has none, as a fork without the secret.
-    return re.sub(r"\$\{\{\s*secrets\.\w+\s*\}\}", "", str(value))
+    # The expressions in step env: the job's token, and secrets (none here, as in a fork without them).
+    value = re.sub(r"\$\{\{\s*github\.token\s*\}\}", FAKE_TOKEN, str(value))
+    return re.sub(r"\$\{\{\s*secrets\.\w+\s*\}\}", "", value)
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -328,6 +371,11 @@ def test_the_workflow_publishes_then_remembers_across_fresh_runners(first_run: F
     # The state branch: one commit holding the compressed database, checkpointed (nothing left in a WAL).
     assert git("ls-tree", "--name-only", "arxivbot-state", cwd=digest_repo.origin).split() == ["arxivbot.db.gz"]
     assert not (clone / "data" / "arxivbot.db-wal").exists()
+    # The token went to the git steps' command lines only: never printed, never written into the checkout.
+    basic = base64.b64encode(f"x-access-token:{FAKE_TOKEN}".encode()).decode()
+    assert FAKE_TOKEN not in first.output and basic not in first.output
+    assert not [p for p in (clone / ".git").rglob("*") if p.is_file() and basic.encode() in p.read_bytes()]
+    assert FAKE_TOKEN not in (clone / ".git" / "config").read_text(encoding="utf-8")
 
     # The next morning, a new runner: the database comes back from the state branch, so the papers of the
     # first digest are not listed as new again (they would be with a fresh database).
@@ -395,7 +443,33 @@ def test_a_failed_run_still_saves_what_it_paid_for_but_commits_nothing(first_run
     assert "after run 4242" in git("log", "-1", "--format=%s", "arxivbot-state", cwd=digest_repo.origin)
 
 
-def run_digest_job_steps(workdir: Path, temp: Path, names: list[str]) -> JobRun:
+@needs_tools
+@pytest.mark.parametrize("origin_is_the_github_server", [True, False])
+def test_the_token_is_sent_to_the_github_server_only(
+    first_run: FirstRun, local_server: LocalServer, origin_is_the_github_server: bool
+) -> None:
+    # A local HTTP server plays GitHub (it records the request and answers 404: the step then fails,
+    # which does not matter here); the restore step reads the state branch from it.
+    clone = first_run.repo.fresh_clone()
+    git("remote", "set-url", "origin", f"{local_server.url}/you/my-digest.git", cwd=clone)
+    server_url = local_server.url if origin_is_the_github_server else "https://github.com"
+
+    job = run_digest_job_steps(
+        clone, first_run.repo.root / "temp-http", ["Restore the database from the state branch"], server_url=server_url
+    )
+
+    assert local_server.requests, job.output
+    sent = {request.headers.get("authorization") for request in local_server.requests}
+    if origin_is_the_github_server:
+        assert sent == {"basic " + base64.b64encode(f"x-access-token:{FAKE_TOKEN}".encode()).decode()}
+    else:  # a remote that is not the GitHub server (a fork's mirror, a redirect) never sees it
+        assert sent == {None}
+    assert FAKE_TOKEN not in (clone / ".git" / "config").read_text(encoding="utf-8")
+
+
+def run_digest_job_steps(
+    workdir: Path, temp: Path, names: list[str], *, server_url: str = "https://github.com"
+) -> JobRun:
     """Run only the named `run:` steps (for re-running one step in a checkout)."""
     temp.mkdir(exist_ok=True)
     job = JobRun()
@@ -406,7 +480,15 @@ def run_digest_job_steps(workdir: Path, temp: Path, names: list[str]) -> JobRun:
             result = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                 cwd=workdir,
-                env={**os.environ, "GITHUB_REF_NAME": "main", "RUNNER_TEMP": str(temp)},
+                env={
+                    **os.environ,
+                    **{k: _expression(v) for k, v in step.get("env", {}).items()},
+                    **{k: str(v) for k, v in load_workflow()["env"].items()},
+                    "GITHUB_REF_NAME": "main",
+                    "GITHUB_SERVER_URL": server_url,
+                    "RUNNER_TEMP": str(temp),
+                    "GIT_TERMINAL_PROMPT": "0",
+                },
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -430,9 +512,11 @@ def test_dockerfile_runs_serve_as_a_non_root_user_with_a_health_check() -> None:
     instructions = dockerfile_instructions()
     kinds = [kind for kind, _ in instructions]
 
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    # The base image by digest (a rebuild gets the image that was tested), its tag kept for the reader.
+    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", instructions[0][1]), instructions[0]
     user = [arg for kind, arg in instructions if kind == "USER"]
-    assert user and user[-1] not in ("root", "0")
+    # Numeric, so the runtime can tell it is not root without the image's /etc/passwd.
+    assert user and re.fullmatch(r"[1-9]\d*(:\d+)?", user[-1]), user
     assert kinds.index("USER") < kinds.index("CMD")  # the service itself never runs as root
     assert ("EXPOSE", "8000") in instructions
     assert ("VOLUME", '["/data"]') in instructions

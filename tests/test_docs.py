@@ -66,7 +66,17 @@ def documented_rows() -> dict[str, list[str]]:
 def test_the_model_walk_finds_the_keys_of_every_section() -> None:
     keys = config_keys()
     sections = {key.split(".")[0] for key in keys if "." in key}
-    assert sections == {"ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server"}
+    assert sections == {
+        "ai_summary",
+        "arxiv",
+        "matching",
+        "storage",
+        "retention",
+        "output",
+        "feeds",
+        "server",
+        "delivery",
+    }
     assert keys["max_papers"] == 50 and keys["storage.database"] == "data/arxivbot.db"
     assert as_documented(keys["arxiv.request_delay_seconds"]) == "3"
 
@@ -185,11 +195,19 @@ def test_quoted_error_messages_are_the_real_ones(tmp_path: Path) -> None:
 
 
 def test_the_exit_codes_in_the_guide_are_the_real_ones() -> None:
-    from arxivbot.errors import ArxivbotError
+    from arxivbot.errors import ArxivbotError, LockedError
+    from arxivbot.models import EXIT_LOCKED, EXIT_UNDELIVERED
 
     guide = GUIDE.read_text(encoding="utf-8")
     assert ArxivbotError.exit_code == 1 and ConfigError.exit_code == 2 and UsageError.exit_code == 2
-    for code, meaning in ((0, "success"), (1, "the run failed"), (2, "bad configuration or usage")):
+    assert EXIT_UNDELIVERED == 3 and LockedError.exit_code == EXIT_LOCKED == 4
+    for code, meaning in (
+        (0, "success"),
+        (1, "the run failed"),
+        (2, "bad configuration or usage"),
+        (3, "published, but some deliveries failed"),
+        (4, "another run holds the database's lock"),
+    ):
         assert re.search(rf"\| `{code}` \| {meaning}", guide), code
 
 

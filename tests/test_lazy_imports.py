@@ -61,6 +61,8 @@ def test_a_run_of_a_local_feed_without_summaries_loads_no_llm_client_and_no_cert
     assert (tmp_path / "README.md").is_file()  # it did run
     assert not top_level(loaded) & set(NEVER_FOR_A_LOCAL_RUN)
     assert "arxivbot.summarize.llm" not in loaded and "arxivbot.backfill" not in loaded
+    # No e-mail or chat channel configured: none of their senders, templates or formats is loaded.
+    assert not {"smtplib", "arxivbot.deliver.email", "arxivbot.deliver.render_email", "arxivbot.deliver.chat"} & loaded
 
 
 def test_the_cli_default_config_name_is_the_config_modules() -> None:

@@ -26,6 +26,7 @@ EXPECTED_FILES = {
     "ai_summary_prompt.txt",
     "requirements.txt",
     ".github/workflows/arxivbot.yml",
+    ".github/dependabot.yml",
     ".gitignore",
     "vercel.json",
     "api/index.py",
@@ -185,3 +186,210 @@ def test_reference_repository_summarizes_with_the_scaffolded_prompt(
     assert all("MARKER-FROM-THE-SCAFFOLDED-PROMPT" in json.dumps(r.json, ensure_ascii=False) for r in requests)
     assert all(r.headers.get("authorization") == f"Bearer {KEY}" for r in requests)
     assert KEY not in readme and KEY not in result.stdout + result.stderr
+
+
+# --- arxivbot init --check: a hand-edited scaffold re-linted against the template ---------------------------------
+
+WORKFLOW_PATH = ".github/workflows/arxivbot.yml"
+# The workflow as `arxivbot init` wrote it before the security linters (what an older scaffold holds).
+OLD_WORKFLOW = """\
+name: arXiv Bot Daily Update
+on:
+  workflow_dispatch:
+permissions:
+  contents: write
+jobs:
+  digest:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Run arxivbot
+        env:
+          DASHSCOPE_API_KEY: ${{ secrets.DASHSCOPE_API_KEY }}
+        run: arxivbot run --config config.json
+"""
+
+
+def check(repo: Path) -> Finished:
+    return arxivbot("init", "--check", str(repo))
+
+
+def findings_of(result: Finished) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith((".github/", ".gitignore"))]
+
+
+def edit_workflow(repo: Path, old: str, new: str) -> None:
+    path = repo / WORKFLOW_PATH
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_check_passes_a_fresh_scaffold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    init_repository(tmp_path / "digest")
+
+    result = check(tmp_path / "digest")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert findings_of(result) == [] and "clean" in result.stdout
+    monkeypatch.chdir(tmp_path / "digest")  # DIR defaults to the current folder
+    assert arxivbot("init", "--check").returncode == 0
+
+
+def test_check_flags_every_weakness_of_the_old_scaffold_with_its_fix(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    (tmp_path / WORKFLOW_PATH).write_text(OLD_WORKFLOW, encoding="utf-8")
+
+    result = check(tmp_path)
+
+    assert result.returncode == 1
+    found = findings_of(result)
+    assert found == [line for line in result.stdout.splitlines() if line.strip()]  # nothing else on stdout
+    assert len(found) == 4, found
+    permissions, checkout_pin, checkout_token, python_pin = found
+    assert permissions.startswith(f"{WORKFLOW_PATH}:4: ") and "contents: write to every job" in permissions
+    assert "fix: set `permissions: {}` at the top level" in permissions
+    assert checkout_pin.startswith(f"{WORKFLOW_PATH}:10: ") and "actions/checkout@v4 is not pinned" in checkout_pin
+    # The fix names the template's own pin: the same action at a full commit SHA, its version in a comment.
+    assert re.search(r"fix: uses: actions/checkout@[0-9a-f]{40} # v\d+\.\d+\.\d+$", checkout_pin)
+    assert checkout_token.startswith(f"{WORKFLOW_PATH}:10: ") and "persist-credentials: false" in checkout_token
+    assert python_pin.startswith(f"{WORKFLOW_PATH}:11: ") and "fix: uses: actions/setup-python@" in python_pin
+    assert checkout_pin in (PROJECT / "docs" / "deploy.md").read_text(encoding="utf-8")  # the documented example
+    assert "1 problem" not in result.stderr and "4 problems" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# (text in the template, what a user put instead, the finding, the text on the line it names)
+BREAKAGES = {
+    "an unpinned action": (
+        "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97",
+        "actions/setup-python@main",
+        "actions/setup-python@main is not pinned",
+        "uses: actions/setup-python@main",
+    ),
+    "a broadened job permission": (
+        "      contents: write # commit",
+        "      contents: write\n      actions: write # commit",
+        'job "digest" is granted actions: write; the template grants it no actions permission',
+        "permissions:",
+    ),
+    "write access for the whole workflow": (
+        "permissions: {}",
+        "permissions:\n  contents: write",
+        "permissions at the workflow level grant contents: write to every job",
+        "permissions:",
+    ),
+    "no top-level permissions": (
+        "permissions: {}\n",
+        "",
+        "no top-level permissions: every job gets the repository's default token",
+        "name: arXiv Bot Daily Update",
+    ),
+    "a removed persist-credentials": (
+        "        with:\n          persist-credentials: false\n",
+        "",
+        "actions/checkout leaves the token in .git/config",
+        "uses: actions/checkout@",
+    ),
+    "a secret moved to job level": (
+        "    timeout-minutes: 60\n",
+        "    timeout-minutes: 60\n    env:\n      DASHSCOPE_API_KEY: ${{ secrets.DASHSCOPE_API_KEY }}\n",
+        'env DASHSCOPE_API_KEY hands secrets.DASHSCOPE_API_KEY to every step of job "digest"',
+        "DASHSCOPE_API_KEY: ${{ secrets.DASHSCOPE_API_KEY }}",
+    ),
+    "the token at workflow level": (
+        "  STATE_BRANCH: arxivbot-state\n",
+        "  STATE_BRANCH: arxivbot-state\n  GH_TOKEN: ${{ github.token }}\n",
+        "env GH_TOKEN hands github.token to every step of the workflow",
+        "GH_TOKEN: ${{ github.token }}",
+    ),
+    "an expression in a script": (
+        "run: arxivbot run --config config.json",
+        "run: arxivbot run --config config.json --date ${{ github.event.inputs.day }}",
+        'step "Run arxivbot": a ${{ … }} expression inside run:',
+        "run: arxivbot run --config config.json --date",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES.values(), ids=BREAKAGES.keys())
+def test_check_flags_one_broken_setting_as_one_line(tmp_path: Path, breakage: tuple[str, str, str, str]) -> None:
+    old, new, expected, on_line = breakage
+    init_repository(tmp_path)
+    edit_workflow(tmp_path, old, new)
+
+    result = check(tmp_path)
+
+    assert result.returncode == 1, result.stdout
+    (finding,) = findings_of(result)
+    assert expected in finding and "; fix: " in finding
+    line = int(finding.split(":")[1])
+    assert on_line in (tmp_path / WORKFLOW_PATH).read_text(encoding="utf-8").splitlines()[line - 1]
+
+
+def test_check_flags_write_all(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    edit_workflow(
+        tmp_path, "    permissions:\n      pages: write", "    permissions: write-all\n    x-was:\n      pages: write"
+    )
+
+    (finding,) = findings_of(check(tmp_path))
+
+    assert 'job "pages" is granted write-all' in finding and "pages: write, id-token: write" in finding
+
+
+def test_check_looks_after_dependabot_and_the_gitignore(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    dependabot = tmp_path / ".github" / "dependabot.yml"
+    dependabot.write_text(
+        dependabot.read_text(encoding="utf-8").replace("package-ecosystem: pip", "package-ecosystem: npm"),
+        encoding="utf-8",
+    )
+    gitignore = tmp_path / ".gitignore"
+    gitignore.write_text(gitignore.read_text(encoding="utf-8").replace("/data/\n", ""), encoding="utf-8")
+
+    result = check(tmp_path)
+
+    assert result.returncode == 1
+    assert findings_of(result) == [
+        ".github/dependabot.yml: no pip entry: nothing proposes updates to arxivbot in requirements.txt; "
+        "fix: add an updates: entry with package-ecosystem: pip (see a fresh `arxivbot init`)",
+        ".gitignore: data/ is not ignored: the database could be committed to the digest's branch; "
+        "fix: add the line /data/",
+    ]
+    dependabot.unlink()
+    assert "dependabot.yml: missing" in check(tmp_path).stdout
+
+
+def test_check_reports_broken_yaml_with_its_line(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    edit_workflow(tmp_path, "jobs:\n", "jobs: [\n")
+
+    result = check(tmp_path)
+
+    assert result.returncode == 1
+    (finding,) = findings_of(result)
+    assert "not valid YAML" in finding and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("init", "--check", "missing-folder"), "no such folder"),
+        (("init", "--check", "."), "no .github/workflows/arxivbot.yml"),
+        (("init", "--check", "--force", "."), "--check writes nothing"),
+    ],
+)
+def test_check_usage_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = arxivbot(*args)
+
+    assert result.returncode == 2
+    (error,) = result.stderr.strip().splitlines()
+    assert error.startswith("arxivbot: error:") and message in error

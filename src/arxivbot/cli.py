@@ -1,9 +1,9 @@
 """The ``arxivbot`` command line: thin commands over the library.
 
 Each command parses its arguments, calls one library function, and turns an
-:class:`~arxivbot.errors.ArxivbotError` into a one-line message and its exit code (0 success, 1 the
-run failed, 2 bad configuration or usage, 3 published but some deliveries failed). No tracebacks,
-unless ``-v`` asks.
+:class:`~arxivbot.errors.ArxivbotError` into a one-line message (one line per problem of a bad config)
+and its exit code (0 success, 1 the run failed, 2 bad configuration or usage, 3 published but some
+deliveries failed, 4 another run holds the database's lock). No tracebacks, unless ``-v`` asks.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from arxivbot import __version__
-from arxivbot.errors import ArxivbotError
+from arxivbot.errors import ArxivbotError, UsageError
+from arxivbot.models import EXIT_UNDELIVERED
 
 if TYPE_CHECKING:
     from arxivbot.config import Config
@@ -84,8 +85,6 @@ def common_options(command: F) -> F:
             from arxivbot.config import load_config
 
             config = load_config(config_path)
-            for key in config.unknown_keys():
-                log.warning("%s: unknown key %r is ignored (check its spelling)", config_path, key)
             return command(*args, config=config, **kwargs)
         except ArxivbotError as err:
             if verbosity > 0:
@@ -104,7 +103,9 @@ def common_options(command: F) -> F:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"arxivbot: error: {message}", err=True)
+    """The error, one ``arxivbot: error:`` line per problem (a bad config can have several), and exit."""
+    for line in message.splitlines() or [""]:
+        click.echo(f"arxivbot: error: {line}", err=True)
     sys.exit(code)
 
 
@@ -192,6 +193,43 @@ def backfill(config: Config, since: date, until: date | None) -> None:
 
 @main.command()
 @common_options
+@click.option(
+    "--date",
+    "day",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="Send the digest of this day only (default: the newest digest and every one still due).",
+)
+@click.option("--channel", metavar="NAME", help="Only this channel: email, slack, discord:1 or a configured name.")
+@click.option("--force", is_flag=True, help="Send even to channels that already delivered the digest.")
+@click.option("--test", "test_message", is_flag=True, help="Send a short test message to every channel instead.")
+def deliver(config: Config, day: date | None, channel: str | None, force: bool, test_message: bool) -> None:
+    """Send digests by e-mail and chat by hand: what is due, one day's again, or a test message.
+
+    Exits 3 when a channel failed (its digest stays due; the next run retries it).
+    """
+    from arxivbot.deliver.outbox import deliver_by_hand, send_test_messages
+
+    if test_message and (day is not None or force):
+        raise UsageError("--test sends a test message to each channel; it takes no --date or --force")
+    with _runtime(config) as runtime:
+        if test_message:
+            deliveries = send_test_messages(config, runtime, channel=channel)
+        else:
+            deliveries = deliver_by_hand(config, runtime, day=day, channel=channel, force=force)
+    if not deliveries:
+        click.echo("Nothing to send: the digest lists no paper (set send_empty to send empty digests too).")
+    for delivery in deliveries:
+        if delivery.ok:
+            click.echo(f"{delivery.channel}: {delivery.message}")
+        else:
+            click.echo(f"arxivbot: error: {delivery.channel}: {delivery.message}", err=True)
+    if any(not delivery.ok for delivery in deliveries):
+        sys.exit(EXIT_UNDELIVERED)
+
+
+@main.command()
+@common_options
 @click.option("--host", default=None, help="Interface to listen on (default: server.host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: server.port, 8000).")
 def serve(config: Config, host: str | None, port: int | None) -> None:
@@ -202,21 +240,73 @@ def serve(config: Config, host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@common_options
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (each as `run --json` prints it).")
+def status(config: Config, limit: int, as_json: bool) -> None:
+    """Show the last runs recorded in the database: outcome, day, counts and message, newest first."""
+    from arxivbot.status import describe_run, run_status
+
+    found = run_status(config, limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not found.runs:
+        click.echo(f"No runs recorded in {found.database} yet: `arxivbot run` records one.")
+        return
+    click.echo(
+        f"Last runs in {found.database}, newest first" + (" (a run is in progress):" if found.in_progress else ":")
+    )
+    for run in found.runs:
+        click.echo(describe_run(run, in_progress=found.in_progress))
+
+
+@main.command()
+@click.argument(
+    "directory", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
 @click.option("--sample", is_flag=True, help="Read the bundled sample feed instead of arXiv (try it offline, no key).")
-def init(directory: Path, force: bool, sample: bool) -> None:
-    """Create a digest repository in DIR: config, README template, prompt and GitHub Actions workflow."""
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing: re-lint the digest repository in DIR (default .) against the current template; "
+    "one line per problem with its fix, exit 1 if any.",
+)
+def init(directory: Path, force: bool, sample: bool, check: bool) -> None:
+    """Create a digest repository in DIR (default: the current folder): config, README template, prompt, workflow."""
+    if check:
+        if force or sample:
+            _fail("--check writes nothing; use it without --force and --sample", 2)
+        check_scaffold(directory)
+        return
     from arxivbot.scaffold import init_repository, next_steps
 
     try:
         written = init_repository(directory, force=force, sample=sample)
     except ArxivbotError as err:
         _fail(str(err), err.exit_code)
-    click.echo(f"Created a digest repository in {directory}:")
+    where = "the current folder" if directory == Path(".") else str(directory)
+    click.echo(f"Created a digest repository in {where}:")
     for path in written:
         click.echo(f"  {path.relative_to(directory)}")
     click.echo(next_steps(directory, sample=sample))
+
+
+def check_scaffold(directory: Path) -> None:
+    """``init --check``: print each finding (one line, with its fix) and exit 1 if there is any."""
+    from arxivbot.scaffold_check import check_repository, describe
+
+    try:
+        findings = check_repository(directory)
+    except ArxivbotError as err:
+        _fail(str(err), err.exit_code)
+        return
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(describe(findings, directory), err=bool(findings))
+    if findings:
+        sys.exit(1)
 
 
 # --- printing reports ----------------------------------------------------------------------------------
@@ -249,6 +339,7 @@ def print_report(report: RunReport) -> None:
     """The run in a few sentences; a failed run ends with its one ``arxivbot: error:`` line."""
     if report.status == "empty":
         click.echo(f"No announcements for {report.day} (weekend or arXiv holiday): outputs left as they were.")
+        print_deliveries(report)
         return
     click.echo(
         f"Digest for {report.day}: {report.selected} papers selected from {report.fetched} announced "
@@ -268,8 +359,23 @@ def print_report(report: RunReport) -> None:
             click.echo(f"warning: {warning}", err=True)
     if failure:
         click.echo(f"arxivbot: error: {failure}", err=True)
+        print_deliveries(report, warnings=False)
         return
     click.echo(describe_outputs(report.outputs))
+    print_deliveries(report, warnings=False)
+
+
+def print_deliveries(report: RunReport, *, warnings: bool = True) -> None:
+    """One line per e-mail or chat delivery; failures as warnings (exit code 3: retried next run)."""
+    for delivery in report.deliveries:
+        if delivery.channel == "files":
+            continue
+        if delivery.ok:
+            click.echo(f"{delivery.channel}: {delivery.message}")
+        elif warnings:
+            click.echo(f"warning: {delivery.channel}: {delivery.message}", err=True)
+    if report.undelivered:
+        click.echo("Undelivered digests stay due: the next run (or `arxivbot deliver`) retries them.", err=True)
 
 
 def describe_outputs(paths: Sequence[str]) -> str:

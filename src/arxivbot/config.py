@@ -2,17 +2,20 @@
 
 The reference ``config.json`` (SPEC §2.1) loads unchanged; arxivbot's own keys (SPEC §4) are
 optional sections with defaults. Validation happens once, at load, and every problem becomes one
-``key.path: what is wrong, got X`` line inside a :class:`~arxivbot.errors.ConfigError`. Unknown keys
-are accepted but reported as warnings, so a typo is never silently ignored. Relative paths resolve
-against the folder of the config file.
+``key.path: what is wrong, got X`` line inside a :class:`~arxivbot.errors.ConfigError`
+(:mod:`arxivbot.config_errors`). An unknown key is one of those problems, with the nearest known key
+suggested: a typo must never quietly publish something else. ``"allow_unknown_keys": true`` turns
+them into warnings, for a config written for a newer arxivbot. A config that names no interest (no
+keywords, no library) is refused by the commands that rank (:func:`require_interest`). Relative paths
+resolve against the folder of the config file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -22,14 +25,19 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from arxivbot.config_errors import config_error, describe, dotted, render_errors, without_keys
+from arxivbot.deliver.settings import DeliveryConfig
 from arxivbot.errors import ConfigError
 from arxivbot.models import RetentionPolicy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_NAME = "config.json"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
@@ -59,6 +67,12 @@ def _non_negative_number(value: Any) -> Any:
     return float(value)
 
 
+def _positive_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise PydanticCustomError("positive_number", "must be a number above 0")
+    return float(value)
+
+
 def _strict_bool(value: Any) -> Any:
     if not isinstance(value, bool):
         raise PydanticCustomError("strict_bool", "must be true or false")
@@ -82,6 +96,7 @@ DedupMethod = Literal["id", "title", "link"]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 NonNegativeFloat = Annotated[float, BeforeValidator(_non_negative_number)]
+PositiveFloat = Annotated[float, BeforeValidator(_positive_number)]
 StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
 Category = Annotated[str, BeforeValidator(_category)]
 Keyword = Annotated[str, BeforeValidator(_non_empty_text)]
@@ -99,9 +114,9 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
 
 
 class _Section(BaseModel):
-    # Unknown keys are kept (and reported by ``unknown_keys``) rather than rejected: a config written
-    # for a newer arxivbot still loads, and a typo still gets a warning naming it.
-    model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
+    # Unknown keys are refused, each with the nearest known key suggested (``render_errors``); the
+    # top-level ``allow_unknown_keys`` makes ``config_from_dict`` drop them with a warning instead.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -145,6 +160,10 @@ class ArxivConfig(_Section):
     max_retries: NonNegativeInt = 4
     api_page_size: PositiveInt = 200
     contact: str | None = None  # an e-mail for the User-Agent, as arXiv's API terms ask
+    # Caps on one answer, read as it streams in: past them the fetch fails instead of filling memory.
+    max_feed_mb: PositiveFloat = 25.0  # the busiest real multi-category daily feed is a few MB
+    max_api_mb: PositiveFloat = 50.0  # one API page; 200 entries are well under 1 MB
+    max_pdf_mb: PositiveFloat = 100.0  # arXiv's own submission limit is 50 MB
 
     @field_validator("rss_url", "api_url", "pdf_url", mode="after")
     @classmethod
@@ -185,6 +204,8 @@ class MatchingConfig(_Section):
 class StorageConfig(_Section):
     database: Path = Path("data/arxivbot.db")
     pdf_cache: Path = Path("data/pdfs")
+    # How long a run waits for another run on the same database to finish (docs/guide.md, "Operations").
+    lock_timeout_seconds: NonNegativeFloat = 300.0
 
     _resolve = field_validator("database", "pdf_cache", mode="before")(_resolve_path)
 
@@ -201,8 +222,17 @@ class OutputConfig(_Section):
     readme: Path = Path("README.md")
     site_dir: Path = Path("public")
     readme_template: Path = Path("README.template.md")
+    # The digest's own repository, for its "Deploy with Vercel" button; None: found from the environment.
+    repository_url: str | None = None
 
     _resolve = field_validator("readme", "site_dir", "readme_template", mode="before")(_resolve_path)
+
+    @field_validator("repository_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^\s/]+/\S+$", value):
+            raise PydanticCustomError("repository_url", "must be the repository's https:// address")
+        return value.rstrip("/") if value else value
 
 
 class FeedsConfig(_Section):
@@ -219,6 +249,9 @@ class ServerConfig(_Section):
     run_on_startup: StrictBool = True
     host: str = "127.0.0.1"
     port: PositiveInt = 8000
+    # Slow or hostile clients (docs/deploy.md, "Slow clients and limits"): arxivbot/connection_guard.py.
+    read_timeout_seconds: PositiveFloat = 5.0
+    max_connections: PositiveInt = 500
 
     @field_validator("schedule")
     @classmethod
@@ -258,9 +291,14 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    # true: unknown keys are warnings (a config written for a newer arxivbot), not errors.
+    allow_unknown_keys: StrictBool = False
 
     # Where the config file lives; relative paths were resolved against it.
     config_dir: Path = Path(".")
+    # The unknown keys dropped with a warning because ``allow_unknown_keys`` is true.
+    _ignored_keys: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("categories")
     @classmethod
@@ -279,38 +317,40 @@ class Config(_Section):
         )
 
     def unknown_keys(self) -> list[str]:
-        """Dotted paths of keys this version of arxivbot does not know."""
-        return sorted(_unknown_keys(self, ""))
+        """Dotted paths of the unknown keys that were ignored (only ``allow_unknown_keys`` lets one in)."""
+        return sorted(self._ignored_keys)
 
     def public_dict(self) -> dict[str, Any]:
         """The effective configuration as JSON-ready data. It holds no secrets: only env var names.
 
-        Unknown keys are left out: they are kept on the model only to be warned about, and one may
-        be a key pasted where its env var name belongs (``"api_key": "sk-…"``).
+        Unknown keys are never in it: they were refused or dropped at load, and one may be a key
+        pasted where its env var name belongs (``"api_key": "sk-…"``).
         """
-        return self.model_dump(mode="json", exclude={**_unknown_fields(self), "config_dir": True})
+        return self.model_dump(mode="json", exclude={"config_dir": True})
 
 
-_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server")
+_SECTIONS = ("ai_summary", "arxiv", "matching", "storage", "retention", "output", "feeds", "server", "delivery")
+
+NO_INTEREST = (
+    "keywords is empty and no library is configured: add keywords, or a library (see docs/configuration.md#library)"
+)
 
 
-def _unknown_keys(model: BaseModel, prefix: str) -> Iterator[str]:
-    for key in model.model_extra or {}:
-        yield f"{prefix}{key}"
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            yield from _unknown_keys(value, f"{prefix}{name}.")
+def has_interest(config: Config) -> bool:
+    """Whether the config says which papers matter. Without it every announcement would be published.
+
+    One source of interest today: keywords. The library (issue 11) becomes the second one here.
+    """
+    return bool(config.keywords)
 
 
-def _unknown_fields(model: BaseModel) -> dict[str, Any]:
-    """The unknown keys of ``model`` and its sections, as a ``model_dump`` ``exclude`` argument."""
-    exclude: dict[str, Any] = {key: True for key in model.model_extra or {}}
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel) and (nested := _unknown_fields(value)):
-            exclude[name] = nested
-    return exclude
+def require_interest(config: Config) -> None:
+    """Refuse (exit 2) to rank for a config that names no interest: commands that publish call this.
+
+    Not part of loading: ``backfill`` and ``status`` work without keywords.
+    """
+    if not has_interest(config):
+        raise ConfigError(NO_INTEREST, (NO_INTEREST,))
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -323,7 +363,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{config_path}: config file not found (pass --config PATH, or run `arxivbot init DIR`)"
+            f"{config_path}: config file not found (pass --config PATH, or run `arxivbot init` to create one)"
         ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{config_path}: cannot read config file ({err})") from None
@@ -337,70 +377,22 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
 def config_from_dict(data: Any, *, base_dir: Path, source: str = "config") -> Config:
     """Validate already-parsed config data; ``base_dir`` anchors relative paths."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the config must be a JSON object, got {_describe(data)}")
+        raise ConfigError(f"{source}: the config must be a JSON object, got {describe(data)}")
     # Missing sections are validated as empty objects so their default paths resolve too.
     sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS if name not in data}
     data = {**data, **sections, "config_dir": base_dir}
+    context = {"base_dir": base_dir}
+    ignored: list[str] = []
     try:
-        return Config.model_validate(data, context={"base_dir": base_dir})
+        config = Config.model_validate(data, context=context)
     except ValidationError as err:
-        problems = tuple(render_errors(err))
-        raise ConfigError(f"{source}: " + "; ".join(problems), problems) from None
-
-
-def render_errors(err: ValidationError) -> list[str]:
-    """One ``key.path: what is wrong, got X`` line per validation error."""
-    lines = []
-    for error in err.errors():
-        location = _dotted(error["loc"])
-        message = _friendly_message(error)
-        got = "" if error["type"] == "missing" else f", got {_describe(error.get('input'))}"
-        lines.append(f"{location}: {message}{got}")
-    return lines
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith(("function-", "literal[")):  # pydantic's internal validator names
-            continue
-        else:
-            path += f".{part}" if path else part
-    return path or "config"
-
-
-_MESSAGES = {
-    "int_type": "must be an integer",
-    "int_parsing": "must be an integer",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be a string",
-    "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "path_type": "must be a file or folder path",
-}
-
-
-def _friendly_message(error: Any) -> str:
-    if error["type"] in _MESSAGES:
-        return _MESSAGES[error["type"]]
-    message: str = error["msg"]
-    if message.startswith("Input should be"):
-        message = "must be" + message[len("Input should be") :]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return message[:1].lower() + message[1:]
-
-
-def _describe(value: Any) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+        unknown = [e for e in err.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) < err.error_count() or data.get("allow_unknown_keys") is not True:
+            raise config_error(source, render_errors(err, Config)) from None
+        # Only unknown keys, and the user allows them: drop them, say so, and validate what is left.
+        for line in render_errors(err, Config):
+            log.warning("%s: %s (ignored: allow_unknown_keys is true)", source, line)
+        ignored = [dotted(e["loc"]) for e in unknown]
+        config = Config.model_validate(without_keys(data, [e["loc"] for e in unknown]), context=context)
+    config._ignored_keys = tuple(ignored)
+    return config

@@ -12,10 +12,12 @@ exit code (``exit_code``), never a traceback. Messages say what happened *and* h
     │   └── FeedFormatError            arXiv answered, but not with a feed (HTML page, truncated XML)
     │       └── ArxivErrorFeed         arXiv answered with its own error document; its reason is quoted
     ├── StoreError                     the SQLite database cannot be opened or migrated
+    │   └── LockedError                another run holds the database's lock; exit code 4
     ├── SummaryError                   one paper's summary failed (the run goes on without it)
     │   └── LLMAuthError               the key is missing or rejected; names the env var
     ├── OutputError                    a file or folder could not be written or read (permissions, disk full)
     │   └── PublishError               a published output could not be rendered or written (the old one is kept)
+    ├── DeliveryError                  an e-mail or chat message was not delivered; names the channel, server, fix
     └── ServeError                     the web service cannot start
 """
 
@@ -72,6 +74,15 @@ class StoreError(ArxivbotError):
     """The SQLite database cannot be opened, migrated or written."""
 
 
+class LockedError(StoreError):
+    """Another run (a cron ``arxivbot run``, the service's cycle) holds the database's lock: one run at a time.
+
+    Exit code 4, so a scheduler can tell "someone else is on it" from a failed run.
+    """
+
+    exit_code = 4
+
+
 class SummaryError(ArxivbotError):
     """One paper could not be summarized; the digest is published without that summary."""
 
@@ -86,6 +97,18 @@ class OutputError(ArxivbotError):
 
 class PublishError(OutputError):
     """A published output could not be rendered or written; the previously published file is left intact."""
+
+
+class DeliveryError(ArxivbotError):
+    """A message channel (e-mail, chat) could not deliver; the run goes on and retries it next time.
+
+    The message names the channel, the server (host only: a webhook URL is a secret) and the likely
+    fix, and never holds a password, token or webhook URL.
+    """
+
+    def __init__(self, message: str, *, channel: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
 
 
 class ServeError(ArxivbotError):

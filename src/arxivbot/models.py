@@ -165,6 +165,7 @@ class Digest:
     entries: tuple[DigestEntry, ...]
     categories: tuple[str, ...]
     keywords: tuple[str, ...]
+    announced: int | None = None  # announcements the entries were selected from (None: not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +187,36 @@ class Delivery:
     written: tuple[str, ...] = ()  # files written (the files channel)
 
 
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """What the store remembers of one digest's delivery to one message channel (e-mail, a chat).
+
+    ``pending`` is written before anything is sent, so a run that dies half-way leaves the digest due
+    (retried by the next run) rather than forgotten. A digest split into several messages records how
+    many of them went out, and a retry resumes after those.
+    """
+
+    day: date  # the digest's day
+    channel: str  # the channel's stable name: "email", "slack", "discord:1" or a configured name
+    status: str  # pending, sent or failed
+    attempts: int
+    parts_sent: int  # messages of a split digest already sent
+    parts_total: int
+    last_error: str  # one line naming the channel, server and fix; never a secret
+    first_attempt_at: datetime
+    last_attempt_at: datetime
+    sent_at: datetime | None = None
+
+
 # Exit codes of ``arxivbot run`` (docs/guide.md, "Operations"):
 EXIT_OK = 0  # done (also an empty arXiv day)
 EXIT_FAILED = 1  # the run failed; what was published before is intact
 EXIT_USAGE = 2  # bad configuration or usage
 EXIT_UNDELIVERED = 3  # published, but some deliveries failed; they are retried next run
+EXIT_LOCKED = 4  # another run holds the database's lock (errors.LockedError); nothing was done
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +224,8 @@ class RunReport:
     """What one run did: the one report the CLI prints, ``runs`` stores and ``/health`` serves.
 
     ``kind`` is ``run``, ``backfill`` or ``dry-run``; ``status`` is ``running``, ``ok``, ``empty`` (no
-    announcements), ``failed`` or ``preview`` (a dry run: ``ranking`` holds what would be published).
+    announcements), ``failed``, ``aborted`` (it never finished: killed or crashed, as the next run found
+    it) or ``preview`` (a dry run: ``ranking`` holds what would be published).
     """
 
     run_id: int | None
@@ -229,8 +256,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 done, 1 failed, 3 published but some deliveries failed (retried next run)."""
-        if self.status == "failed":
+        """0 done, 1 failed (or aborted), 3 published but some deliveries failed (retried next run)."""
+        if self.status in ("failed", "aborted"):
             return EXIT_FAILED
         return EXIT_UNDELIVERED if self.undelivered else EXIT_OK
 

@@ -5,30 +5,41 @@ one :class:`~arxivbot.models.RunReport`. The order matters for "nothing is lost"
 updated in transactions as the stages go, and the outputs are delivered last — the published files
 first, rendered whole before any is written, then every other channel — so a failure anywhere leaves
 what was published before exactly as it was, and one channel's failure costs none of the others.
+The published files are rewritten by every run; message channels (e-mail, chat) get each digest
+exactly once, and what they failed to deliver is retried by the next runs (``deliver/outbox.py``),
+even on a day arXiv announces nothing.
 
 The clients and clocks come from a :class:`~arxivbot.runtime.Runtime` built by the caller (CLI,
 service, tests); nothing here builds its own.
+
+A cycle or a backfill holds the database's run lock from start to end (:mod:`arxivbot.runlock`), so
+every caller — the CLI, the service's schedule, ``POST /update`` — runs one at a time per database,
+and it first clears what a killed run left behind (:mod:`arxivbot.recovery`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_feed
-from arxivbot.config import Config
+from arxivbot.config import Config, require_interest
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
+from arxivbot.deliver.outbox import deliver_due, message_channels
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
 from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.rank import Evidence, SelectionRules, build_ranker, select_papers
+from arxivbot.recovery import recover_unfinished_runs
+from arxivbot.runlock import run_lock
 from arxivbot.runtime import Runtime
 from arxivbot.store import SavedListing, Store, open_store
+from arxivbot.upkeep import apply_retention, retention_alongside
 
 if TYPE_CHECKING:
     from arxivbot.summarize.llm import SummaryResult
@@ -38,9 +49,11 @@ log = logging.getLogger(__name__)
 __all__ = ["default_channels", "preview_cycle", "run_backfill", "run_cycle"]
 
 
-def default_channels(config: Config) -> list[Channel]:
-    """Where a digest goes: the published files (README, feeds, page, JSON)."""
-    return [FilesChannel()]
+def default_channels(config: Config, runtime: Runtime | None = None) -> list[Channel]:
+    """Where a digest goes: the published files (README, feeds, page, JSON), then every configured
+    e-mail and chat channel (``delivery``), whose retries wait with ``runtime.sleep``."""
+    sleep = runtime.sleep if runtime is not None else time.sleep
+    return [FilesChannel(), *message_channels(config, sleep=sleep)]
 
 
 def run_cycle(
@@ -56,9 +69,11 @@ def run_cycle(
 
     ``day`` labels the digest (default: the feed's announcement day). A failure to fetch or store
     raises :class:`ArxivbotError` (the run is recorded as failed); a failing delivery channel is
-    reported in ``RunReport.deliveries`` and its exit code, never raised.
+    reported in ``RunReport.deliveries`` and its exit code, never raised. :class:`LockedError` (exit 4)
+    when another run kept the database's lock past ``storage.lock_timeout_seconds``.
     """
-    with open_store(config.storage.database) as store:
+    require_interest(config)
+    with _exclusive_store(config, runtime) as store:
         run_id = store.start_run("run", day)
         started = runtime.now()
         try:
@@ -69,15 +84,8 @@ def run_cycle(
             raise
         store.finish_run(run_id, report)
         if not cycle.retention_applied:  # a day without announcements: nothing ran alongside delivery
-            _apply_retention(store, report.day or started.date(), config)
+            apply_retention(store, report.day or started.date(), config)
         return report
-
-
-def _apply_retention(store: Store, today: date, config: Config) -> None:
-    try:  # the run itself succeeded: a retention that fails is retried by the next run
-        store.apply_retention(today, config.retention_policy())
-    except ArxivbotError as err:
-        log.warning("Retention not applied this time: %s", err)
 
 
 def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) -> RunReport:
@@ -85,6 +93,7 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
     The report's status is ``preview`` and its ``ranking`` is what a run would publish.
     """
+    require_interest(config)
     started = runtime.now()
     url = daily_feed_url(config.arxiv.rss_url, config.categories)
     listing = parse_daily_feed(fetch_daily_feed(runtime.arxiv(config), url).body or b"", source_url=url)
@@ -109,9 +118,9 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
 def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) -> RunReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
-    from arxivbot.backfill import backfill
+    from arxivbot.backfill import backfill  # the API client and its schedule, only when asked for
 
-    with open_store(config.storage.database) as store:
+    with _exclusive_store(config, runtime) as store:
         run_id = store.start_run("backfill")
         started = runtime.now()
         try:
@@ -132,6 +141,17 @@ def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) 
         )
         store.finish_run(run_id, report)
         return report
+
+
+@contextlib.contextmanager
+def _exclusive_store(config: Config, runtime: Runtime) -> Iterator[Store]:
+    """The database, opened under its run lock, with what a killed run left behind cleared away."""
+    with (
+        run_lock(config.storage.database, config.storage.lock_timeout_seconds),
+        open_store(config.storage.database) as store,
+    ):
+        recover_unfinished_runs(config, store, runtime.now())
+        yield store
 
 
 def _record_failure(
@@ -176,6 +196,7 @@ class _Cycle:
     def run(
         self, day: date | None, *, do_backfill: bool, resummarize: bool, channels: Sequence[Channel] | None
     ) -> RunReport:
+        channels = list(default_channels(self.config, self.runtime) if channels is None else channels)
         announced, fetched, new_papers = self.fetch_today()
         digest_day = day or announced or self.started.date()
         backfilled, caught_up_new = self.catch_up(digest_day) if do_backfill and self.config.days_back > 0 else (0, 0)
@@ -191,17 +212,20 @@ class _Cycle:
         )
         if fetched == 0 and backfilled == 0:
             log.info("No announcements today (a weekend or an arXiv holiday): outputs left as they were")
+            # Digests that earlier runs failed to deliver are retried all the same.
+            deliveries = self.send_messages(digest_day, [c for c in channels if c.name != FILES_CHANNEL])
             return replace(
                 report,
                 status="empty",
                 finished_at=self.runtime.now(),
                 message="no announcements today; outputs left as they were",
+                deliveries=deliveries,
+                warnings=tuple(self.warnings),
             )
 
         ranking = self.rank(digest_day)
         summaries = self.summarize(ranking, resummarize)
-        with self.retention_alongside(digest_day):  # started here, it waits for none of the run's writes
-            deliveries = self.deliver(digest_day, default_channels(self.config) if channels is None else channels)
+        deliveries = self.deliver(digest_day, channels)
         files_failed = next((d for d in deliveries if d.channel == FILES_CHANNEL and not d.ok), None)
         report = _with_summary_figures(report, summaries)
         return replace(
@@ -273,6 +297,7 @@ class _Cycle:
             keywords=self.config.keywords,
             run_id=self.run_id,
             window_start=window_start,
+            announced=len(candidates),
         )
         return ranking
 
@@ -318,50 +343,22 @@ class _Cycle:
         self.warnings.extend(result.warnings())
         return result
 
-    @contextlib.contextmanager
-    def retention_alongside(self, today: date) -> Iterator[None]:
-        """Apply the retention policy on a connection of its own while the digest is delivered.
-
-        Retention compacts papers last announced before ``today - full_days``, never later than the start
-        of the digest window (``full_days >= days_back``): no paper it touches is in this run's digest, and
-        what it keeps (digest entries, feedback, summaries) is all written by now; delivery only reads.
-        Its time is mostly the database's writes and syncs, which the rendering overlaps (measured: a run
-        started with it earlier waited on the database's write lock instead). Its failure is a warning,
-        as before: the next run tries again.
-        """
-        database = self.config.storage.database
-        failures: list[BaseException] = []
-
-        def apply() -> None:
-            try:
-                with open_store(database) as own:
-                    _apply_retention(own, today, self.config)
-            except BaseException as err:  # raised in the run's thread, below
-                failures.append(err)
-
-        if str(database) == ":memory:":  # a second connection would see another database
-            yield
-            _apply_retention(self.store, today, self.config)
-            self.retention_applied = True
-            return
-        worker = threading.Thread(target=apply, name="arxivbot-retention", daemon=True)
-        worker.start()
-        try:
-            yield
-        finally:
-            worker.join()
-            self.retention_applied = True
-        if failures:
-            if isinstance(failures[0], ArxivbotError):
-                log.warning("Retention not applied this time: %s", failures[0])
-            else:
-                raise failures[0]
-
     def deliver(self, digest_day: date, channels: Sequence[Channel]) -> tuple[Delivery, ...]:
+        """The published files first (rewritten each run), then each message channel, exactly once."""
         digest = self.store.load_digest(digest_day)
         if digest is None:  # save_digest just wrote it: only a broken database gets here
             raise StoreError(f"{self.config.storage.database}: the digest of {digest_day} was not saved")
-        deliveries = deliver_all(channels, Edition(digest, self.store, self.config, self.runtime.now()))
+        files = [channel for channel in channels if channel.name == FILES_CHANNEL]
+        # Started here, retention waits for none of the run's writes (upkeep.py).
+        with retention_alongside(self.config, self.store, digest_day):
+            published = deliver_all(files, Edition(digest, self.store, self.config, self.runtime.now()))
+        self.retention_applied = True
+        self.warnings.extend(f"{d.channel}: {d.message}" for d in published if not d.ok)
+        return published + self.send_messages(digest_day, [c for c in channels if c.name != FILES_CHANNEL])
+
+    def send_messages(self, digest_day: date, channels: Sequence[Channel]) -> tuple[Delivery, ...]:
+        """Today's digest and every one still due, to each e-mail and chat channel (deliver/outbox.py)."""
+        deliveries = deliver_due(channels, self.store, self.config, day=digest_day, now=self.runtime.now())
         self.warnings.extend(f"{d.channel}: {d.message}" for d in deliveries if not d.ok)
         return deliveries
 

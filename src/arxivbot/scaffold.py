@@ -6,7 +6,9 @@ The scaffold is a folder that becomes a GitHub repository whose README is the da
 - ``README.template.md``: the digest's layout, the reference shape, editable;
 - ``ai_summary_prompt.txt``: the default summary prompt, editable;
 - ``requirements.txt``: the one line that says which arxivbot the Action and Vercel install;
-- ``.github/workflows/arxivbot.yml``: the weekday workflow (runs, commits, keeps the database);
+- ``.github/workflows/arxivbot.yml``: the weekday workflow (runs, commits, keeps the database), with
+  every action pinned to a commit and each job holding only the permissions it needs;
+- ``.github/dependabot.yml``: keeps those pins, and the arxivbot in ``requirements.txt``, current;
 - ``vercel.json`` and ``api/index.py``: the optional read-only deployment of ``public/``;
 - ``.gitignore`` and a ``README.md`` with the three steps to go live.
 
@@ -33,6 +35,7 @@ SCAFFOLD_FILES: tuple[tuple[str, str], ...] = (
     ("ai_summary_prompt.txt", "data/ai_summary_prompt.txt"),
     ("requirements.txt", "scaffold/requirements.txt"),
     (".github/workflows/arxivbot.yml", "scaffold/workflow.yml"),
+    (".github/dependabot.yml", "scaffold/dependabot.yml"),
     (".gitignore", "scaffold/gitignore"),
     ("vercel.json", "scaffold/vercel.json"),
     ("api/index.py", "scaffold/api_index.py"),

@@ -34,20 +34,35 @@ RELOAD_CHECK_SECONDS = 60
 
 
 class CycleRunner:
-    """Runs ``run_cycle`` at most once at a time, then re-renders the site from the database."""
+    """Runs ``run_cycle`` at most once at a time, then re-renders the site from the database.
 
-    def __init__(self, run_cycle: Callable[[], object], site: PublishedSite) -> None:
+    ``busy_elsewhere`` tells whether another process runs a cycle on the same database right now (it
+    holds the run lock): a requested or start-up cycle is then not started at all.
+    """
+
+    def __init__(
+        self,
+        run_cycle: Callable[[], object],
+        site: PublishedSite,
+        *,
+        busy_elsewhere: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._run_cycle = run_cycle
         self._site = site
         self._busy = threading.Lock()
+        self._busy_elsewhere = busy_elsewhere
 
     @property
     def running(self) -> bool:
         return self._busy.locked()
 
     def start_in_background(self, reason: str) -> bool:
-        """Start a cycle on its own thread; False (and nothing started) when one is running."""
+        """Start a cycle on its own thread; False (and nothing started) when one is running, here or elsewhere."""
         if not self._busy.acquire(blocking=False):
+            return False
+        if self._busy_elsewhere():
+            self._busy.release()
+            log.info("%s cycle not started: another process is running one on this database", reason)
             return False
         thread = threading.Thread(target=self._run_holding_lock, args=(reason,), name="arxivbot-cycle")
         thread.daemon = True

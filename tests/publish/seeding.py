@@ -19,8 +19,15 @@ from arxivbot.store import Store
 DAY1 = date(2025, 12, 22)
 DAY2 = date(2025, 12, 23)
 NOW = datetime.combine(DAY2, time(12, 0), tzinfo=timezone.utc)
+# The files of every site, with or without a digest: pages, assets, search manifest, JSON and feeds.
 SITE_FILES = {
     "index.html",
+    "404.html",
+    "static/arxivbot.css",
+    "static/arxivbot.js",
+    "static/vendor/minisearch.js",
+    "static/vendor/minisearch.LICENSE.txt",
+    "search/manifest.json",
     "papers.json",
     "rss.xml",
     "atom.xml",
@@ -31,6 +38,8 @@ SITE_FILES = {
     "atom/cs.CL.xml",
     "atom/cs.LG.xml",
 }
+# ... and those the two seeded days add: their pages and their month's search shard.
+SEEDED_SITE_FILES = SITE_FILES | {"2025-12-22/index.html", "2025-12-23/index.html", "search/2025-12.json"}
 
 EVIL_TITLE = "<script>alert(1)</script> & ](javascript:alert(1)) Attention"
 EVIL_SUMMARY = (
@@ -81,8 +90,13 @@ def seed_day(
     summaries: dict[str, str] | None = None,
     categories: Sequence[str] = ("cs.AI", "cs.CL", "cs.LG"),
     announce_type: str = "new",
+    matched: dict[str, tuple[str, ...]] | None = None,
+    keywords: Sequence[str] = ("LLM",),
 ) -> None:
-    """Store ``papers`` as announced on ``day`` and publish them as that day's digest, best first."""
+    """Store ``papers`` as announced on ``day`` and publish them as that day's digest, best first.
+
+    Each paper's keyword reason names ``matched[arxiv_id]`` (default: ``LLM``).
+    """
     announcements = [Announcement(paper=p, announce_type=announce_type, announced=day) for p in papers]
     store.save_announcements(announcements)
     scored = [
@@ -90,12 +104,14 @@ def seed_day(
             announcement=a,
             score=float(len(papers) - rank) + 0.5,
             category=next((c for c in a.paper.categories if c in categories), a.paper.categories[0]),
-            reasons=(keyword_reason(float(len(papers) - rank) + 0.5, ("LLM",), ()),),
+            reasons=(
+                keyword_reason(float(len(papers) - rank) + 0.5, (matched or {}).get(a.paper.arxiv_id, ("LLM",)), ()),
+            ),
         )
         for rank, a in enumerate(announcements)
     ]
     generated = datetime.combine(day, time(6, 0), tzinfo=timezone.utc)
-    store.save_digest(day, scored, generated_at=generated, categories=categories, keywords=["LLM"])
+    store.save_digest(day, scored, generated_at=generated, categories=categories, keywords=list(keywords))
     for arxiv_id, text in (summaries or {}).items():
         paper = next(p for p in papers if p.arxiv_id == arxiv_id)
         store.save_summary(

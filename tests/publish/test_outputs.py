@@ -12,7 +12,7 @@ from arxivbot.errors import PublishError
 from arxivbot.publish.outputs import publish_outputs
 from arxivbot.publish.site import render_site
 from arxivbot.store import open_store
-from tests.publish.seeding import DAY1, DAY2, NOW, SITE_FILES, make_config, make_paper, seed_day
+from tests.publish.seeding import DAY1, DAY2, NOW, SEEDED_SITE_FILES, make_config, make_paper, seed_day
 
 
 def published(config: Config) -> dict[Path, bytes]:
@@ -27,7 +27,7 @@ def test_publishing_writes_the_readme_and_every_site_file(config: Config) -> Non
 
     site = config.output.site_dir
     assert config.output.readme in paths
-    assert {p.relative_to(site).as_posix() for p in paths if site in p.parents} == SITE_FILES
+    assert {p.relative_to(site).as_posix() for p in paths if site in p.parents} == SEEDED_SITE_FILES
     assert all((site / name).read_bytes() == data for name, data in rendered.items())
     assert "ActionFlow" in config.output.readme.read_text(encoding="utf-8")  # the newest digest (DAY2)
     assert not list(site.rglob("*.tmp"))  # no temp file left behind by the atomic writes
@@ -45,7 +45,7 @@ def test_publishing_unchanged_data_rewrites_nothing(config: Config) -> None:
         first = publish_outputs(store, config, now=NOW)
         stamps = {p: p.stat().st_mtime_ns for p in first}
         second = publish_outputs(store, config, now=NOW)
-    assert len(first) == len(SITE_FILES) + 1 and second == []
+    assert len(first) == len(SEEDED_SITE_FILES) + 1 and second == []
     assert {p: p.stat().st_mtime_ns for p in first} == stamps
 
 

@@ -1,4 +1,4 @@
-"""The published site: the page parsed as HTML, papers.json against its doc."""
+"""The published site: the front page parsed as HTML, papers.json against its doc (archive: test_archive.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import lxml.html
 
 from arxivbot.config import Config
+from arxivbot.publish.assets import fingerprint
 from arxivbot.publish.site import SCHEMA_VERSION, render_site
 from arxivbot.store import open_store
 from tests.publish.seeding import (
@@ -36,13 +37,14 @@ def test_page_lists_the_latest_digest_with_scores_authors_and_abstracts(config: 
         "Sparse LLM Inference at Scale, part 2512.00003",
     ]
     first = page.xpath('.//article[@class="paper"]')[0]
-    assert first.get("id") == "arxiv-2512.20276"
+    assert first.get("id") == "2512.20276"
     assert first.xpath(".//h2//a")[0].get("href") == "https://arxiv.org/abs/2512.20276"
     assert first.xpath('.//*[@class="authors"]')[0].text_content() == "Yuntao Dai, Hang Gu"
     assert first.xpath('.//*[@class="score"]')[0].text_content() == "Score 3.5"
     assert "We study LLM inference for paper 2512.20276" in first.xpath('.//*[@class="abstract"]')[0].text_content()
     assert "2025-12-23" in page.xpath('.//*[@class="stats"]')[0].text_content()
-    assert "2512.00001" not in lxml.html.tostring(page, encoding="unicode")  # day 1: feeds only
+    assert not page.xpath('.//article[@id="2512.00001"]')  # day 1 has its own page, linked from the archive
+    assert page.xpath('.//*[@id="archive"]//a[@href="2025-12-22/"]')
 
 
 def test_summaries_are_collapsible_details_only_where_present(config: Config) -> None:
@@ -57,7 +59,7 @@ def test_summaries_are_collapsible_details_only_where_present(config: Config) ->
     assert [td.text_content() for td in first.xpath('.//*[@class="summary-body"]//td')] == ["1", "2"]
 
 
-def test_page_links_every_feed_and_needs_no_script(config: Config) -> None:
+def test_page_links_every_feed_and_loads_only_its_own_files(config: Config) -> None:
     page = page_of(config)
 
     hrefs = {a.get("href") for a in page.xpath('.//nav[@class="feeds"]//a')}
@@ -67,8 +69,13 @@ def test_page_links_every_feed_and_needs_no_script(config: Config) -> None:
     alternates = {(link.get("type"), link.get("href")) for link in page.xpath('.//link[@rel="alternate"]')}
     assert ("application/rss+xml", "rss.xml") in alternates
     assert ("application/atom+xml", "atom.xml") in alternates
-    assert page.xpath("//script") == []
-    assert page.xpath("//link[@rel='stylesheet'] | //img[@src]") == []  # no external resources
+    # One external script and one stylesheet, both the site's own: no inline script or style (strict CSP).
+    assert [(s.get("src"), s.text) for s in page.xpath("//script")] == [(f"static/arxivbot.js?v={fingerprint()}", None)]
+    assert [link.get("href") for link in page.xpath("//link[@rel='stylesheet']")] == [
+        f"static/arxivbot.css?v={fingerprint()}"
+    ]
+    assert page.xpath("//style | //*[@style] | //img[@src]") == []
+    assert [e for e in page.iter() if any(name.startswith("on") for name in e.attrib)] == []
 
 
 def test_untrusted_text_is_inert_on_the_page(config: Config) -> None:
@@ -76,7 +83,7 @@ def test_untrusted_text_is_inert_on_the_page(config: Config) -> None:
 
     evil = page.xpath('.//article[@class="paper"]')[1]
     assert evil.xpath(".//h2//a")[0].text_content() == EVIL_TITLE
-    assert page.xpath("//script | //img | //*[@onerror]") == []
+    assert len(page.xpath("//script")) == 1 and page.xpath("//img | //*[@onerror]") == []
     assert not [a for a in page.xpath("//a") if a.get("href", "").lower().startswith("javascript")]
     body = evil.xpath('.//*[@class="summary-body"]')[0].text_content()
     assert "<img src=x onerror=alert(2)>" in body

@@ -231,7 +231,7 @@ def test_the_cli_refuses_a_newer_database_in_one_line(tmp_path: Path) -> None:
     from arxivbot.cli import main
 
     (tmp_path / "config.json").write_text(
-        json.dumps({"categories": ["cs.LG"], "arxiv": {"rss_url": "feed.xml"}}), encoding="utf-8"
+        json.dumps({"categories": ["cs.LG"], "keywords": ["LLM"], "arxiv": {"rss_url": "feed.xml"}}), encoding="utf-8"
     )
     database = tmp_path / "data" / "arxivbot.db"
     open_store(database).close()

@@ -41,7 +41,7 @@ from typing import BinaryIO, cast
 
 from lxml import etree
 
-from arxivbot.arxiv.client import PoliteClient, raise_arxiv_reason
+from arxivbot.arxiv.client import PoliteClient, body_preview, printable, raise_arxiv_reason
 from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Paper, split_arxiv_id
 from arxivbot.retry import RetriesExhausted, Retryable
@@ -124,6 +124,11 @@ def iter_api_entries(source: bytes | BinaryIO) -> Iterator[Paper]:
 
 def parse_api_page(body: bytes) -> ApiPage:
     """Parse one API response into its header and papers; :class:`FeedFormatError` if it is not one."""
+    start = body.lstrip()
+    if start and not start.startswith((b"<", b"\xef\xbb\xbf<")):
+        raise FeedFormatError(
+            f"the arXiv API answer is not XML (it starts with {body_preview(start)})" + _NOT_AN_ANSWER_FIX
+        )
     header: dict[str, int] = {}
     papers: list[Paper] = []
     skipped = 0
@@ -169,7 +174,7 @@ def _stream(source: bytes | BinaryIO, *, header: bool) -> Iterator[Paper | tuple
         root = context.root
     except etree.XMLSyntaxError as err:
         raise FeedFormatError(
-            f"the arXiv API answer is not well-formed XML: {_one_line(str(err))}" + _NOT_AN_ANSWER_FIX
+            f"the arXiv API answer is not well-formed XML: {printable(_one_line(str(err)))}" + _NOT_AN_ANSWER_FIX
         ) from None
     if root is None or root.tag != _FEED:
         found = "nothing" if root is None else f"<{etree.QName(root).localname}>"
@@ -334,7 +339,7 @@ def _fetch_page(client: PoliteClient, api_url: str, query: str, offset: int, pag
         nonlocal asked
         asked += 1
         try:
-            body = client.get(api_url, params=params).content
+            body = client.get(api_url, params=params, cap=client.limits.api).content
         except FetchError as err:
             if err.status == 400:  # arXiv explains a refused query in an error entry
                 raise_arxiv_reason(err, parse_api_page)

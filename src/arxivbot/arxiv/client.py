@@ -8,6 +8,11 @@ tests check the pacing and the backoff without really waiting.
 
 :func:`make_http_client` mounts :class:`~arxivbot.arxiv.files.FileTransport` for ``file://``, so a
 local feed, API answer or PDF folder (offline demos, tests) is fetched with the same GETs as arXiv.
+
+Answers are read as they stream in, against a cap per kind of answer (:class:`ResponseLimits`, from
+``arxiv.max_feed_mb``, ``max_api_mb`` and ``max_pdf_mb``): a server that sends far too much (garbage, a
+gzip bomb) fails the fetch once the cap is passed, instead of filling memory. Wherever the first bytes
+of a body are quoted in an error, :func:`body_preview` makes them safe to print.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,6 +36,64 @@ MAX_ERROR_BODY = 64 * 1024  # enough for arXiv's error feeds, never a whole resp
 RETRYABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 # Pacing is politeness towards a server; reading a local file (file://) needs none.
 _PACED_SCHEMES = frozenset({"http", "https"})
+_MB = 1024 * 1024
+_PREVIEW_BYTES = 40
+_HEX_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """The most one answer may hold, decoded: ``what`` it is and the ``setting`` that raises the cap."""
+
+    max_bytes: int
+    what: str
+    setting: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseLimits:
+    """A cap per kind of answer arXiv gives: the daily feed, one API page, one PDF."""
+
+    feed: Cap
+    api: Cap
+    pdf: Cap
+
+    @classmethod
+    def from_config(cls, arxiv: ArxivConfig) -> ResponseLimits:
+        return cls(
+            feed=Cap(int(arxiv.max_feed_mb * _MB), "daily feed", "arxiv.max_feed_mb"),
+            api=Cap(int(arxiv.max_api_mb * _MB), "arXiv API answer", "arxiv.max_api_mb"),
+            pdf=Cap(int(arxiv.max_pdf_mb * _MB), "PDF", "arxiv.max_pdf_mb"),
+        )
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` (e.g. a parser's message quoting the body) with control characters escaped, cut to ``limit``."""
+    safe = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+
+
+def body_preview(data: bytes, limit: int = _PREVIEW_BYTES) -> str:
+    """The first bytes of an answer, safe to print in an error: quoted text with escapes, or hex.
+
+    Raw bytes from a server never reach a terminal or a log: control characters (an escape sequence
+    could rewrite the terminal) are escaped, and a body that is not text (not UTF-8, or mostly control
+    characters) is shown as hex.
+    """
+    if not data:
+        return "nothing (an empty body)"
+    head = data[:limit]
+    text: str | None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # A character cut in two at the limit is still text; anything else undecodable is binary.
+        text = head[: err.start].decode("utf-8") if err.start >= len(head) - 3 and err.end == len(head) else None
+    if text is None or sum(not char.isprintable() and char not in "\t\r\n" for char in text) > len(text) // 4:
+        shown = data[:_HEX_BYTES]
+        return f"bytes {shown.hex(' ')}" + (" …" if len(data) > len(shown) else "") + " (not text)"
+    more = "…" if len(data) > len(head) else ""
+    return '"' + printable(text, limit=4 * limit).replace('"', '\\"') + more + '"'
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -83,6 +147,7 @@ class PoliteClient:
         self,
         http: httpx.Client,
         *,
+        limits: ResponseLimits | None = None,
         max_retries: int = 4,
         min_interval: float = 0.0,
         backoff_base: float = 1.0,
@@ -91,6 +156,7 @@ class PoliteClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
+        self.limits = limits or ResponseLimits.from_config(ArxivConfig())
         self.min_interval = min_interval
         self.retry = RetryPolicy(
             max_retries=max_retries,
@@ -111,9 +177,15 @@ class PoliteClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         retry_statuses: frozenset[int] = RETRYABLE_STATUS,
+        cap: Cap | None = None,
     ) -> httpx.Response:
-        """The final successful (2xx/304) response; :class:`FetchError` after the last attempt."""
+        """The final successful (2xx/304) response, read whole; :class:`FetchError` after the last attempt.
+
+        ``cap`` bounds the body (default: the API's cap, the most generous but a PDF's): past it the
+        fetch fails at once, without reading the rest.
+        """
         url = with_host(url)
+        limit = cap or self.limits.api
         attempt = 0
 
         def once() -> httpx.Response:
@@ -121,15 +193,16 @@ class PoliteClient:
             attempt += 1
             self._wait_turn(url)
             try:
-                response = self.http.get(url, params=params, headers=headers)
+                with self.http.stream("GET", url, params=params, headers=headers) as streamed:
+                    if streamed.status_code < 300 or streamed.status_code == 304:
+                        return _buffered(streamed, _read_capped(url, streamed, limit))
+                    response = _buffered(streamed, _read_prefix(streamed, MAX_ERROR_BODY))
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:  # asking again cannot help
                 raise FetchError(
                     f"{url}: cannot be fetched ({err}); check arxiv.rss_url, arxiv.api_url and arxiv.pdf_url",
                     url=url,
                     attempts=attempt,
                 ) from None
-            if response.status_code < 300 or response.status_code == 304:
-                return response
             if response.status_code in retry_statuses:
                 raise _Busy(response)
             raise _refused(url, response, attempt)
@@ -164,11 +237,65 @@ def make_polite_client(
     """A :class:`PoliteClient` configured from the ``arxiv`` config section."""
     return PoliteClient(
         make_http_client(arxiv) if http is None else http,
+        limits=ResponseLimits.from_config(arxiv),
         max_retries=arxiv.max_retries,
         min_interval=arxiv.request_delay_seconds if min_interval is None else min_interval,
         sleep=sleep,
         clock=clock,
     )
+
+
+def _read_capped(url: str, response: httpx.Response, cap: Cap) -> bytes:
+    """The decoded body, or :class:`FetchError` as soon as it passes ``cap`` (the rest is never read)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap.max_bytes:  # compressed or not, it will not fit
+        raise _too_large(url, cap, b"", f"it announces {int(declared) / _MB:.1f} MB")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # decoded: a gzip bomb is measured by what it inflates to
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap.max_bytes:
+            raise _too_large(url, cap, _head(chunks), "stopped reading it")
+    return b"".join(chunks)
+
+
+def _head(chunks: list[bytes]) -> bytes:
+    """The first bytes of a body read in ``chunks``, without joining all of them."""
+    head = b""
+    for chunk in chunks:
+        head += chunk[: _PREVIEW_BYTES - len(head)]
+        if len(head) >= _PREVIEW_BYTES:
+            break
+    return head
+
+
+def _read_prefix(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body: enough to explain a refusal."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _too_large(url: str, cap: Cap, head: bytes, how: str) -> FetchError:
+    starts = f"; it starts with {body_preview(head)}" if head else ""
+    return FetchError(
+        f"{url}: the {cap.what} is larger than the {cap.max_bytes / _MB:g} MB allowed ({how}{starts}); "
+        f"if such a large answer is genuine, raise {cap.setting}",
+        url=url,
+    )
+
+
+def _buffered(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A plain, already-read response with ``body`` (decoded, so without its Content-Encoding)."""
+    dropped = ("content-encoding", "content-length", "transfer-encoding")
+    headers = [(name, value) for name, value in streamed.headers.multi_items() if name.lower() not in dropped]
+    return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
 
 
 class _Busy(Exception):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from arxivbot.arxiv.client import raise_arxiv_reason
+from arxivbot.arxiv.client import body_preview, printable, raise_arxiv_reason
 from arxivbot.arxiv.feed_items import DateCache, MalformedItem, announcement_from_item
 from arxivbot.errors import ArxivErrorFeed, FeedFormatError, FetchError
 from arxivbot.models import Announcement, Listing
@@ -85,7 +85,7 @@ def fetch_daily_feed(client: PoliteClient, url: str, validators: HttpValidators 
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
     try:
-        response = client.get(url, headers=headers)
+        response = client.get(url, headers=headers, cap=client.limits.feed)
     except FetchError as err:
         if err.status in (400, 404):  # arXiv answers 400 with an error feed for an unknown category
             raise_arxiv_reason(err, lambda body: parse_daily_feed(body, source_url=url))
@@ -131,8 +131,7 @@ def _parse_xml(body: bytes, source: str) -> etree._Element:
     if text[:15].lower().startswith((b"<!doctype html", b"<html")):
         raise _format_error(source, "not an RSS feed (got an HTML page)")
     if not text.startswith((b"<", b"\xef\xbb\xbf<")):
-        start = text[:40].decode("utf-8", "replace")
-        raise _format_error(source, f"not an RSS feed (not XML; it starts with {start!r})")
+        raise _format_error(source, f"not an RSS feed (not XML; it starts with {body_preview(text)})")
     # No entity expansion, no network, no DTD: the body is untrusted.
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -149,7 +148,7 @@ def _parse_xml(body: bytes, source: str) -> etree._Element:
         if b"<html" in text[:1024].lower():  # HTML after a comment or a BOM, which XML rejects
             raise _format_error(source, "not an RSS feed (got an HTML page)") from None
         last = err.error_log.last_error  # libxml2's own words, without lxml's position suffix
-        message = " ".join(str(last.message if last else err.msg).split())
+        message = printable(" ".join(str(last.message if last else err.msg).split()))
         line, column = (last.line, last.column) if last else (err.lineno, err.offset)
         raise _format_error(source, f"truncated or malformed XML at line {line}, column {column} ({message})") from None
     if root is None:

@@ -6,8 +6,12 @@ Three kinds of text, three treatments:
   markdown or HTML would act on is escaped, so ``<script>`` and ``](javascript:…)`` stay visible text;
 - *model markdown* (LLM summaries) written into markdown: structure is kept (headings, lists, tables,
   bold, code) but raw HTML is neutralised and dangerous link schemes are defused;
-- *model markdown* rendered to HTML (page, feeds): markdown-it with raw HTML disabled, so any tag in
-  the text comes out as escaped text and unsafe link targets are refused.
+- *model markdown* rendered to HTML (page, feeds, papers.json): safe by construction, not by
+  filtering the output. markdown-it with raw HTML off emits only the tags of its own rules (p, em,
+  strong, code, pre, lists, headings, tables, a, img) and escapes every character of text and
+  attribute values; the one way left to smuggle script, a URL, is closed by :func:`is_safe_link`,
+  which admits only http(s), mailto and relative targets. A link or image it refuses is not made:
+  its markdown stays visible as escaped text.
 
 XML escaping itself is left to the XML libraries (lxml, feedgen), which always escape.
 """
@@ -18,7 +22,9 @@ import functools
 import html
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
+
+from markupsafe import Markup
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -75,7 +81,7 @@ def neutralize_model_markdown(text: str) -> str:
     after = len(lines) + 1
     code: set[int] = set()
     unclosed: str | None = None
-    for token in _commonmark().parse("\n".join(lines) + "\n\n.\n"):
+    for token in _code_blocks().parse("\n".join(lines) + "\n\n.\n"):
         if token.type in ("fence", "code_block") and token.map:
             code.update(range(*token.map))
             if token.type == "fence" and token.map[1] > after:
@@ -94,27 +100,71 @@ def _neutralize_line(line: str) -> str:
     return _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
 
 
-# The parsers are built on first use: only runs that have summaries need markdown-it at all.
+# The parsers are built on first use: only runs that have summaries or deliveries need markdown-it.
 @functools.cache
-def _commonmark() -> MarkdownIt:
+def _code_blocks() -> MarkdownIt:
     """Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices."""
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False})
 
 
+# Link targets a summary may carry into href/src; everything else (javascript:, vbscript:, data:, file:,
+# blob:, any scheme a browser or mail reader may add one day) is refused.
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_URL_EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space
+
+
+def is_safe_link(url: str) -> bool:
+    """Whether ``url`` (a link or image target from model markdown) may be written into the HTML.
+
+    Only http(s), mailto and relative targets pass. The URL is first read the way a browser reads it
+    (tabs and newlines removed anywhere, controls and spaces trimmed at the ends), so no spelling of a
+    scheme that a browser would still run gets through. A relative target whose first segment holds a
+    colon is refused too: it is no path a summary needs, and some readers take it for a scheme.
+    """
+    # Also read once more decoded (percent-encoding, character references): a feed reader that decodes
+    # twice must not find a scheme there either.
+    decoded = unquote(html.unescape(url))
+    return all(_scheme_is_safe(_URL_TAB_OR_NEWLINE.sub("", form).strip(_URL_EDGE)) for form in (url, decoded))
+
+
+def _scheme_is_safe(cleaned: str) -> bool:
+    scheme = _SCHEME.match(cleaned)
+    if scheme:
+        return scheme.group(1).lower() in SAFE_LINK_SCHEMES
+    first_segment = re.split(r"[/?#]", cleaned, maxsplit=1)[0]
+    return ":" not in first_segment
+
+
 @functools.cache
-def _markdown() -> MarkdownIt:
+def safe_markdown() -> MarkdownIt:
+    """The one markdown parser for model text everywhere (page, feeds, e-mail, chat), built once.
+
+    CommonMark + GitHub tables and strikethrough, raw HTML off, links checked by :func:`is_safe_link`:
+    markdown-it calls ``validateLink`` for every inline link, image, autolink and reference
+    definition, after decoding character references and percent-encoding the target.
+    """
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-        ["table", "strikethrough"]
-    )
+    class SafeMarkdown(MarkdownIt):
+        def validateLink(self, url: str) -> bool:  # markdown-it's name for the hook
+            return is_safe_link(url)
+
+    parser = SafeMarkdown("commonmark", {"html": False, "linkify": False, "typographer": False})
+    return parser.enable(["table", "strikethrough"])
 
 
-def markdown_to_html(text: str) -> str:
-    """Model markdown → safe HTML: raw HTML is escaped and ``javascript:``-style links are refused."""
-    return _markdown().render(text)
+def markdown_to_html(text: str) -> Markup:
+    """Model markdown → HTML that is safe to embed as it is (hence :class:`Markup`).
+
+    Safe by construction (module docstring): raw HTML in ``text`` comes out escaped, every link and
+    image target is http(s), mailto or relative, and all text and attributes are escaped.
+    """
+    rendered = safe_markdown().render(text)
+    return Markup(rendered)  # nosec B704  # markdown-it made it: html off, links vetted by is_safe_link, text escaped
 
 
 def arxiv_abs_url(arxiv_id: str) -> str:

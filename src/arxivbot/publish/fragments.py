@@ -16,6 +16,7 @@ run some time only. It keeps the items of the last rendering and no others.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -29,7 +30,7 @@ from arxivbot.models import FeedItem
 
 log = logging.getLogger(__name__)
 
-# Bump when the rendering of an item changes (feeds.py's _add_item or item_content_html).
+# Bump when the rendering of an item changes in a way the source digest below cannot see.
 RENDERER_VERSION = 1
 _FORMATS = ("rss", "atom")
 
@@ -41,13 +42,24 @@ def fragment_cache_path(database: Path) -> Path | None:
     return database.with_name(database.name + "-feeds")
 
 
+@functools.cache
 def _signature() -> str:
-    """What the fragments depend on besides the items: our renderer and the feed libraries' versions."""
+    """What the fragments depend on besides the items: our renderer and the feed libraries' versions.
+
+    The renderer is named by a digest of the modules that draw an item (feeds.py, escape.py) too: a
+    change there (say, a stricter link check in summaries) retires every cached fragment by itself,
+    with no version number to forget.
+    """
     from feedgen.version import version_str
     from lxml.etree import LXML_VERSION
 
+    from arxivbot.publish import escape, feeds
+
+    source = hashlib.blake2b(digest_size=8)
+    for module in (feeds, escape):
+        source.update(Path(module.__file__ or "").read_bytes())
     lxml_version = ".".join(map(str, LXML_VERSION))
-    return f"arxivbot-feed-fragments/{RENDERER_VERSION} feedgen/{version_str} lxml/{lxml_version}"
+    return f"arxivbot-feed-fragments/{RENDERER_VERSION}-{source.hexdigest()} feedgen/{version_str} lxml/{lxml_version}"
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -1,14 +1,17 @@
 """The published files as the first delivery channel: README digest, feeds, page and JSON.
 
 Everything is rendered from the database first — the README (``readme.py``) and the site
-(``site.py``: page, JSON and feeds) — before anything is written, so a rendering failure leaves every
-published file as it was. Each file is then written atomically, and a file whose bytes did not change
+(``site.py``: pages, search index, JSON and feeds) — before anything is written, so a rendering
+failure leaves every published file as it was. The site is rendered incrementally against the files
+already in ``output.site_dir``: a past day whose digest did not change is neither rendered nor
+written (``archive.py``). Each file is then written atomically, and a file whose bytes did not change
 is not touched, so a digest repository commits only what really changed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from arxivbot.errors import OutputError, PublishError
 from arxivbot.files import write_all_atomic
 from arxivbot.models import Delivery, Digest
 from arxivbot.publish.readme import load_readme_template, render_readme
-from arxivbot.publish.site import latest_digest, render_site
+from arxivbot.publish.repository import repository_url
+from arxivbot.publish.site import latest_digest, update_site
 from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,10 +59,12 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
         digest,
         template=load_readme_template(config.output.readme_template),
         schedule_text=f"daily at {config.server.schedule} {config.server.timezone}",
+        repository_url=repository_url(config),
     )
     files: dict[Path, bytes] = {config.output.readme: readme.encode("utf-8")}
-    for relative, payload in render_site(store, config, now).items():
-        files[config.output.site_dir / relative] = payload
+    site_dir = config.output.site_dir
+    for relative, payload in update_site(store, config, now, published=_reader_of(site_dir)).files.items():
+        files[site_dir / relative] = payload
     try:
         written = write_all_atomic(files)
     except OutputError as err:
@@ -66,3 +72,13 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
     for path in written:
         log.debug("wrote %s", path)
     return written
+
+
+def _reader_of(site_dir: Path) -> Callable[[str], bytes | None]:
+    def published(relative: str) -> bytes | None:
+        try:
+            return (site_dir / relative).read_bytes()
+        except OSError:  # absent or unreadable: rendered again
+            return None
+
+    return published

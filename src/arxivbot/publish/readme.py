@@ -10,6 +10,8 @@ paper's title is therefore printed as it is, never filled):
 - ``{{PAPERS_SECTION}}`` the papers, one block each (see :func:`render_papers_section`)
 - ``{{SCHEDULE}}``       when the bot runs, ``daily at 12:00 UTC`` (an addition of ours: the built-in
   template needs it, and a custom template may use it too)
+- ``{{DEPLOY_BUTTONS}}`` the "Deploy with Vercel" button for the digest's own repository, or nothing
+  when that repository is unknown (an addition of ours: a button must never deploy someone else's)
 
 ``README.template.md`` next to the config replaces :data:`BUILTIN_TEMPLATE` when present. Unknown
 ``{{NAMES}}`` in a template are left as they are and logged, so a typo does not go unnoticed.
@@ -26,6 +28,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from arxivbot import PROJECT_URL
 from arxivbot.errors import PublishError
@@ -42,8 +45,9 @@ logger = logging.getLogger(__name__)
 
 ABSTRACT_LIMIT = 300  # characters of the abstract shown, as in the reference
 
-# The reference README with its deployment badges pointed at arxivbot. The two section emoji that
-# were damaged in the reference capture ("Customization", "Manual Trigger") are our choice: 🎨 and 🔄.
+# The reference README with its badge pointed at arxivbot, and its "Deploy with Vercel" button at the
+# digest's own repository ({{DEPLOY_BUTTONS}}, empty when unknown). The two section emoji that were
+# damaged in the reference capture ("Customization", "Manual Trigger") are our choice: 🎨 and 🔄.
 # A backslash at the end of a line below continues that line (it only keeps the source narrow).
 _INTRO = f"""\
 # arXiv Papers Bot 🤖
@@ -52,10 +56,7 @@ This repository automatically fetches and displays relevant papers from arXiv ba
 
 ## RSS Feeds and Web Service \
 [![Deploy your own](https://img.shields.io/badge/Deploy-arxivbot-blue)]({PROJECT_URL})
-
-You can click this to deploy yours
-
-[![Deploy with Vercel](https://vercel.com/button)](https://vercel.com/new/clone?repository-url={PROJECT_URL})
+{{{{DEPLOY_BUTTONS}}}}
 """
 
 _BODY = """\
@@ -120,7 +121,15 @@ You can manually trigger the bot by:
 # The built-in template uses the same placeholders as a user's template, so one code path fills both.
 BUILTIN_TEMPLATE = _INTRO + _BODY
 
-PLACEHOLDERS = ("LAST_UPDATED", "PAPER_COUNT", "CATEGORIES", "KEYWORDS", "PAPERS_SECTION", "SCHEDULE")
+PLACEHOLDERS = (
+    "LAST_UPDATED",
+    "PAPER_COUNT",
+    "CATEGORIES",
+    "KEYWORDS",
+    "PAPERS_SECTION",
+    "SCHEDULE",
+    "DEPLOY_BUTTONS",
+)
 _PLACEHOLDER = re.compile(r"\{\{([A-Z][A-Z0-9_]*)\}\}")
 _LINE_BREAK = "  "  # two trailing spaces: a markdown line break, as in the reference
 
@@ -138,8 +147,18 @@ def load_readme_template(path: Path) -> str | None:
         raise PublishError(f"{path}: cannot read README template ({err.strerror or err})") from None
 
 
-def render_readme(digest: Digest, *, template: str | None = None, schedule_text: str = "daily at 12:00 UTC") -> str:
-    """The README digest: ``template`` (default :data:`BUILTIN_TEMPLATE`) with every placeholder filled."""
+def render_readme(
+    digest: Digest,
+    *,
+    template: str | None = None,
+    schedule_text: str = "daily at 12:00 UTC",
+    repository_url: str | None = None,
+) -> str:
+    """The README digest: ``template`` (default :data:`BUILTIN_TEMPLATE`) with every placeholder filled.
+
+    ``repository_url`` is the digest's own repository: its "Deploy with Vercel" button clones that one.
+    Without it there is no button.
+    """
     values = {
         "LAST_UPDATED": _format_timestamp(digest.generated_at),
         "PAPER_COUNT": str(len(digest.entries)),
@@ -147,8 +166,17 @@ def render_readme(digest: Digest, *, template: str | None = None, schedule_text:
         "KEYWORDS": _comma_list(digest.keywords),
         "PAPERS_SECTION": render_papers_section(digest),
         "SCHEDULE": one_line(schedule_text),
+        "DEPLOY_BUTTONS": deploy_buttons(repository_url),
     }
     return fill_template(BUILTIN_TEMPLATE if template is None else template, values)
+
+
+def deploy_buttons(repository_url: str | None) -> str:
+    """The reference's "Deploy with Vercel" lines for ``repository_url``; empty when it is unknown."""
+    if not repository_url:
+        return ""
+    clone = "https://vercel.com/new/clone?repository-url=" + quote(repository_url, safe=":/")
+    return f"\nYou can click this to deploy yours\n\n[![Deploy with Vercel](https://vercel.com/button)]({clone})\n"
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:

@@ -11,13 +11,14 @@ import gzip
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from arxivbot.config import Config
 from arxivbot.publish.feeds import CONTENT_TYPES
-from arxivbot.publish.site import render_site
+from arxivbot.publish.site import update_site
 from arxivbot.store import SQLiteStore, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
     **{f"{fmt}.xml": f"{kind}; charset=utf-8" for fmt, kind in CONTENT_TYPES.items()},
 }
 
@@ -54,10 +58,9 @@ class Resource:
 
 
 def _content_type(name: str) -> str:
-    if name.endswith(".html"):
-        return _CONTENT_TYPES[".html"]
-    if name.endswith(".json"):
-        return _CONTENT_TYPES[".json"]
+    suffix = name[name.rfind(".") :]
+    if suffix in _CONTENT_TYPES:
+        return _CONTENT_TYPES[suffix]
     kind = "rss" if name.startswith("rss") else "atom"
     return _CONTENT_TYPES[f"{kind}.xml"]
 
@@ -66,8 +69,10 @@ class PublishedSite:
     """The site's bytes in memory, re-rendered from the database on ``refresh``.
 
     A refresh builds a whole new mapping and swaps it in one assignment, so a request sees either
-    the old site or the new one, never a mix. A file whose bytes did not change keeps its
-    Last-Modified, so clients' conditional requests keep answering 304.
+    the old site or the new one, never a mix. It renders incrementally against the site in memory
+    (a past day whose digest did not change is not rendered again), and a file whose bytes did not
+    change keeps its Resource and Last-Modified, so clients' conditional requests keep answering 304.
+    The pages are rendered for the service (``served=True``: with like/dislike buttons).
     """
 
     def __init__(self, config: Config) -> None:
@@ -87,15 +92,16 @@ class PublishedSite:
                 # Read before rendering: a run that lands mid-render then still differs from it,
                 # so the next ``refresh_if_changed`` renders again instead of keeping a stale site.
                 signature = _data_signature(store)
-                files = render_site(store, self._config, now)
+                old = self._resources
+                update = update_site(store, self._config, now, published=_body_in(old), served=True)
             self._signature = signature
-            old = self._resources
             fresh = {}
-            for name, body in files.items():
+            for name in update.paths:
                 previous = old.get(name)
-                if previous is not None and previous.body == body:
+                body = update.files.get(name)
+                if previous is not None and (body is None or previous.body == body):
                     fresh[name] = previous
-                else:
+                elif body is not None:
                     fresh[name] = Resource.of(name, body, now)
             self._resources = fresh
             self.rendered_at = now
@@ -109,6 +115,14 @@ class PublishedSite:
             return False
         self.refresh()
         return True
+
+
+def _body_in(resources: dict[str, Resource]) -> Callable[[str], bytes | None]:
+    def published(name: str) -> bytes | None:
+        resource = resources.get(name)
+        return resource.body if resource is not None else None
+
+    return published
 
 
 def reader(config: Config) -> SQLiteStore:

@@ -1,47 +1,74 @@
-"""The published site: feeds, the digest as a web page, and the digest as JSON.
+"""The published site: feeds, the archive of day pages, the search index, and the digest as JSON.
 
-``render_site`` turns the database into ``{relative path: bytes}`` and touches nothing else: the web
-service holds that in memory, and ``outputs.publish_outputs`` writes it (with the README) after a run.
+``update_site`` turns the database into the site's files and touches nothing else: the web service
+holds them in memory (``served.py``), and ``outputs.publish_outputs`` writes them (with the README)
+after a run. It is incremental: given the files already published, it renders only what changed
+(``archive.py`` explains the keys); ``render_site`` renders everything.
 
-The page and the JSON show the latest digest; the feeds (``feeds.py``) keep history. Every piece of
-text from arXiv or the LLM reaches the page through Jinja's autoescaping, except the summaries, which
-are rendered by markdown-it with raw HTML disabled and only then marked safe.
+::
+
+    index.html                the latest day and the archive (pages.py, archive.py)
+    YYYY-MM-DD/index.html     one page per digest day
+    404.html                  a day without a digest
+    static/...                the page's stylesheet and script, and the vendored MiniSearch (assets.py)
+    search/manifest.json      the search index: a manifest and one shard per month (search_index.py)
+    search/YYYY-MM.json
+    papers.json               the latest digest as JSON (docs/papers-json.md)
+    rss.xml atom.xml rss/<category>.xml atom/<category>.xml      the feeds (feeds.py)
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
-
-from arxivbot import PROJECT_URL, __version__
+from arxivbot import __version__
 from arxivbot.config import Config
 from arxivbot.models import Digest, DigestEntry
+from arxivbot.publish.archive import FRONT_PAGE, NOT_FOUND_PAGE, load_archive, render_archive, static_assets
 from arxivbot.publish.escape import markdown_to_html, one_line
 from arxivbot.publish.feeds import abstract_url, feed_path, pdf_url, render_feeds
+from arxivbot.publish.pages import PageSettings
+from arxivbot.publish.search_index import SEARCH_MANIFEST, render_search_index
 from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
 
-PAGE = "index.html"
+PAGE = FRONT_PAGE
 PAPERS_JSON = "papers.json"
 # Bump when a field of papers.json changes meaning or disappears (adding a field does not bump it).
 SCHEMA_VERSION = 1
 
-_environment = Environment(
-    loader=PackageLoader("arxivbot.publish", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]")
+__all__ = [
+    "NOT_FOUND_PAGE",
+    "PAGE",
+    "PAPERS_JSON",
+    "SEARCH_MANIFEST",
+    "SiteUpdate",
+    "latest_digest",
+    "render_site",
+    "update_site",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUpdate:
+    """What one update of the site produced.
+
+    ``files`` holds the new or changed files (path relative to ``output.site_dir`` → bytes);
+    ``paths`` lists every file the site consists of now, unchanged ones included.
+    """
+
+    files: dict[str, bytes]
+    paths: frozenset[str]
+
+
+def _nothing_published(path: str) -> bytes | None:
+    return None
 
 
 def latest_digest(store: Store) -> Digest | None:
@@ -49,82 +76,40 @@ def latest_digest(store: Store) -> Digest | None:
     return store.load_digest(days[0]) if days else None
 
 
-def render_site(store: Store, config: Config, now: datetime | None = None) -> dict[str, bytes]:
-    """Every site file as ``{path relative to output.site_dir: bytes}``, read from the database."""
+def update_site(
+    store: Store,
+    config: Config,
+    now: datetime | None = None,
+    *,
+    published: Callable[[str], bytes | None] = _nothing_published,
+    served: bool = False,
+) -> SiteUpdate:
+    """The site's files read from the database, rendering only those that differ from ``published``.
+
+    ``published(path)`` gives the bytes of a file as published now (None when absent). ``served``
+    renders the pages for ``arxivbot serve``, which adds the like/dislike buttons.
+    """
     moment = now or datetime.now(timezone.utc)
-    digest = latest_digest(store)
-    files = {
-        PAGE: render_page(digest, config),
-        PAPERS_JSON: render_papers_json(digest, config),
-    }
-    files.update(render_feeds(store, config, moment, digest))
-    return files
+    digests = load_archive(store)
+    latest = digests[0] if digests else None
+    settings = PageSettings.of(config, served=served)
+    files: dict[str, bytes] = {PAPERS_JSON: render_papers_json(latest, config)}
+    files.update(render_feeds(store, config, moment, latest))
+    paths = set(files)
+    for part in (
+        render_archive(digests, settings, published),
+        render_search_index(digests, published),
+        static_assets(published),
+    ):
+        files.update(part.files)
+        paths |= part.paths
+    log.debug("site: %d of %d files rendered", len(files), len(paths))
+    return SiteUpdate(files=files, paths=frozenset(paths))
 
 
-# --- the page ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _PaperView:
-    """What the template shows of one entry: text (autoescaped by Jinja) and vetted URLs."""
-
-    rank: int
-    anchor: str
-    title: str
-    link: str
-    pdf: str
-    authors: tuple[str, ...]
-    score: str
-    category: str
-    announce_type: str
-    versioned_id: str
-    reason: str
-    abstract: str
-    summary_model: str | None
-    summary_html: Markup | None
-
-
-def render_page(digest: Digest | None, config: Config) -> bytes:
-    """``index.html``: the digest as a page that works without JavaScript."""
-    template = _environment.get_template("index.html.j2")
-    html = template.render(
-        title=config.feeds.title,
-        digest=digest,
-        generated=_utc_text(digest.generated_at) if digest else "",
-        papers=[_paper_view(entry) for entry in digest.entries] if digest else [],
-        categories=config.categories,
-        max_days=config.feeds.max_days,
-        version=__version__,
-        project_url=PROJECT_URL,
-    )
-    return html.encode("utf-8")
-
-
-def _paper_view(entry: DigestEntry) -> _PaperView:
-    scored = entry.scored
-    paper = scored.paper
-    summary = entry.summary
-    return _PaperView(
-        rank=entry.rank,
-        anchor="arxiv-" + _ANCHOR_UNSAFE.sub("-", paper.arxiv_id),
-        title=one_line(paper.title),
-        link=abstract_url(paper),
-        pdf=pdf_url(paper),
-        authors=tuple(one_line(a) for a in paper.authors),
-        score=f"{scored.score:.1f}",
-        category=scored.category,
-        announce_type=scored.announcement.announce_type,
-        versioned_id=paper.versioned_id,
-        reason=one_line(scored.reason),
-        abstract=one_line(paper.abstract),
-        summary_model=summary.model if summary else None,
-        # markdown-it with raw HTML disabled is what makes this safe to mark as Markup.
-        summary_html=Markup(markdown_to_html(summary.text)) if summary else None,
-    )
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def render_site(store: Store, config: Config, now: datetime | None = None, *, served: bool = False) -> dict[str, bytes]:
+    """Every site file as ``{path relative to output.site_dir: bytes}``, read from the database."""
+    return update_site(store, config, now, served=served).files
 
 
 # --- papers.json (schema: docs/papers-json.md) ----------------------------------------------------------

@@ -28,12 +28,12 @@ from arxivbot.store.rows import (
     utc_now,
 )
 
-_DIGEST_COLUMNS = ("day", "run_id", "generated_at", "window_start", "categories", "keywords")
+_DIGEST_COLUMNS = ("day", "run_id", "generated_at", "window_start", "categories", "keywords", "announced")
 # An entry joined with its paper: every entry column, and the paper's columns but its id (already there).
 _ENTRY_SELECT = f"""
     SELECT {names(ENTRY_COLUMNS, "e")}, {names(PAPER_COLUMNS[1:], "p")}
     FROM digest_entries e JOIN papers p ON p.arxiv_id = e.arxiv_id
-"""
+"""  # nosec B608  # column and table names are constants; values are bound with ?
 
 
 class DigestStore(Database):
@@ -47,16 +47,18 @@ class DigestStore(Database):
         keywords: Iterable[str],
         run_id: int | None = None,
         window_start: date | None = None,
+        announced: int | None = None,
     ) -> None:
         """Replace ``day``'s digest: a re-run of the same day yields the same digest, not a second one.
 
-        ``window_start`` is the first announcement day the digest considered (default: ``day``).
+        ``window_start`` is the first announcement day the digest considered (default: ``day``);
+        ``announced`` how many announcements it was selected from.
         """
         with self.transaction() as db:
             db.execute("DELETE FROM digest_entries WHERE day=?", (day.isoformat(),))
             db.execute("DELETE FROM digests WHERE day=?", (day.isoformat(),))
             db.execute(
-                f"INSERT INTO digests ({names(_DIGEST_COLUMNS)}) VALUES ({placeholders(_DIGEST_COLUMNS)})",
+                f"INSERT INTO digests ({names(_DIGEST_COLUMNS)}) VALUES ({placeholders(_DIGEST_COLUMNS)})",  # nosec B608  # column and table names are constants; values are bound with ?
                 (
                     day.isoformat(),
                     run_id,
@@ -64,10 +66,11 @@ class DigestStore(Database):
                     (window_start or day).isoformat(),
                     to_json(list(categories)),
                     to_json(list(keywords)),
+                    announced,
                 ),
             )
             db.executemany(
-                f"INSERT INTO digest_entries ({names(ENTRY_COLUMNS)}) VALUES ({placeholders(ENTRY_COLUMNS)})",
+                f"INSERT INTO digest_entries ({names(ENTRY_COLUMNS)}) VALUES ({placeholders(ENTRY_COLUMNS)})",  # nosec B608  # column and table names are constants; values are bound with ?
                 [
                     (
                         day.isoformat(),
@@ -101,7 +104,8 @@ class DigestStore(Database):
     def load_digest(self, day: date) -> Digest | None:
         """The stored digest of ``day`` with each paper's newest stored summary attached."""
         head = self._db.execute(
-            f"SELECT {names(_DIGEST_COLUMNS)} FROM digests WHERE day=?", (day.isoformat(),)
+            f"SELECT {names(_DIGEST_COLUMNS)} FROM digests WHERE day=?",  # nosec B608  # column and table names are constants; values are bound with ?
+            (day.isoformat(),),
         ).fetchone()
         if head is None:
             return None
@@ -121,6 +125,7 @@ class DigestStore(Database):
             entries=entries,
             categories=tuple(json.loads(head["categories"])),
             keywords=tuple(json.loads(head["keywords"])),
+            announced=head["announced"],
         )
 
     def feed_items(self, since: date, limit: int, category: str | None = None) -> list[FeedItem]:
@@ -173,7 +178,7 @@ class DigestStore(Database):
 
     def _newest_summaries(self, arxiv_ids: Iterable[str]) -> dict[tuple[str, int], Summary]:
         found: dict[tuple[str, int], Summary] = {}
-        query = f"SELECT {names(SUMMARY_COLUMNS)} FROM summaries WHERE arxiv_id IN ({{ids}}) ORDER BY created_at, rowid"
+        query = f"SELECT {names(SUMMARY_COLUMNS)} FROM summaries WHERE arxiv_id IN ({{ids}}) ORDER BY created_at, rowid"  # nosec B608  # column and table names are constants; values are bound with ?
         for row in self._rows_for_ids(query, arxiv_ids):  # later rows win: the newest of each version
             found[(row["arxiv_id"], row["version"])] = summary_from(row)
         return found

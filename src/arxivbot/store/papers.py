@@ -25,7 +25,7 @@ from arxivbot.store.rows import (
     utc_now,
 )
 
-_PAPER_SELECT = f"SELECT {names(PAPER_COLUMNS)} FROM papers"
+_PAPER_SELECT = f"SELECT {names(PAPER_COLUMNS)} FROM papers"  # nosec B608  # column and table names are constants; values are bound with ?
 _ANNOUNCEMENT_COLUMNS = ("arxiv_id", "announced", "announce_type", "version", "source")
 # Tables whose rows say "this paper was announced": the full one and the compact one.
 _ANNOUNCED_IN = ("announcements", "compact_papers")
@@ -133,7 +133,7 @@ class PaperStore(Database):
 
     def _ids_in(self, table: str, arxiv_ids: Iterable[str]) -> set[str]:
         """Which of ``arxiv_ids`` have a row in ``table`` (cost proportional to the batch, not the table)."""
-        query = f"SELECT arxiv_id FROM {table} WHERE arxiv_id IN ({{ids}})"
+        query = f"SELECT arxiv_id FROM {table} WHERE arxiv_id IN ({{ids}})"  # nosec B608  # column and table names are constants; values are bound with ?
         return {row[0] for row in self._rows_for_ids(query, arxiv_ids)}
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
@@ -159,7 +159,7 @@ class PaperStore(Database):
             FROM announcements a JOIN papers p ON p.arxiv_id = a.arxiv_id
             WHERE a.announced BETWEEN ? AND ? AND a.announced NOT IN ({placeholders(skipped)})
             ORDER BY a.announced, a.rowid
-            """,
+            """,  # nosec B608  # column and table names are constants; values are bound with ?
             (first.isoformat(), last.isoformat(), *skipped),
         )
         return [
@@ -202,6 +202,6 @@ def _upsert_papers(db: sqlite3.Connection, papers: list[Paper], now: str | None)
             doi=COALESCE(excluded.doi, papers.doi),
             refreshed_at=excluded.refreshed_at
         WHERE excluded.version > papers.version
-        """,
+        """,  # nosec B608  # column and table names are constants; values are bound with ?
         [(*paper_values(paper), now, now) for paper in papers],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arxivbot.store.deliveries import DeliveryStore
 from arxivbot.store.digests import DigestStore
 from arxivbot.store.feedback import FeedbackStore
 from arxivbot.store.http_cache import FetchStateStore
@@ -13,7 +14,9 @@ from arxivbot.store.runs import RunStore
 from arxivbot.store.summaries import SummaryStore
 
 
-class SQLiteStore(PaperStore, DigestStore, SummaryStore, RunStore, FetchStateStore, FeedbackStore, RetentionStore):
+class SQLiteStore(
+    PaperStore, DigestStore, SummaryStore, RunStore, FetchStateStore, FeedbackStore, DeliveryStore, RetentionStore
+):
     """arxivbot's memory in one SQLite file, migrated on open. Use as a context manager."""
 
     def __enter__(self) -> SQLiteStore:

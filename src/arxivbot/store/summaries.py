@@ -15,7 +15,7 @@ class SummaryStore(Database):
     def get_summary(self, arxiv_id: str, version: int, model: str, prompt_hash: str, input_mode: str) -> Summary | None:
         row = self._db.execute(
             f"""SELECT {names(SUMMARY_COLUMNS)} FROM summaries
-                WHERE arxiv_id=? AND version=? AND model=? AND prompt_hash=? AND input_mode=?""",
+                WHERE arxiv_id=? AND version=? AND model=? AND prompt_hash=? AND input_mode=?""",  # nosec B608  # column and table names are constants; values are bound with ?
             (arxiv_id, version, model, prompt_hash, input_mode),
         ).fetchone()
         return summary_from(row) if row else None

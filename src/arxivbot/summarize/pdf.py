@@ -63,7 +63,7 @@ def fetch_pdf(client: PoliteClient, pdf_url: str, paper: Paper, cache_dir: Path)
 
 def _download(client: PoliteClient, url: str) -> bytes:
     try:
-        return client.get(url).content
+        return client.get(url, cap=client.limits.pdf).content
     except FetchError as err:
         raise SummaryError(f"PDF download failed: {err}") from None
 
