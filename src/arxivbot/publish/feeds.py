@@ -264,14 +264,14 @@ def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str, content: str) 
     entry.arxivbot.facts(announce_type=scored.announcement.announce_type, score=scored.score)
 
 
-class _FeedNamespaces(BaseExtension):
+class _FeedNamespaces(BaseExtension):  # type: ignore[misc]  # feedgen ships no types
     """Declares our namespaces once, on the feed's root element."""
 
     def extend_ns(self) -> dict[str, str]:
         return {"arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
 
 
-class _EntryFacts(BaseEntryExtension):
+class _EntryFacts(BaseEntryExtension):  # type: ignore[misc]  # feedgen ships no types
     """``<arxiv:announce_type>`` (arXiv's own element) and ``<arxivbot:score>`` on every item."""
 
     def __init__(self) -> None:
