@@ -199,6 +199,28 @@ def run_ours(config_path: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none", http=http)
 
 
+def run_bare(config_path: str, port: int) -> None:
+    """The floor: a bare Starlette app answering ``/rss`` with the same bytes, under the same uvicorn."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from arxivbot.publish.served import PublishedSite
+
+    site = PublishedSite(load_config(config_path))
+    site.refresh()
+    resource = site.get("rss.xml")
+    assert resource is not None
+    body, content_type = resource.body, resource.content_type
+
+    async def rss(request: object) -> Response:
+        return Response(body, media_type=content_type)
+
+    app = Starlette(routes=[Route("/rss", rss)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none")
+
+
 def run_reference(config_path: str, port: int) -> None:
     from flask import Flask, Response
     from werkzeug.serving import WSGIRequestHandler, make_server
@@ -357,7 +379,12 @@ def main() -> None:
         action="store_true",
         help="also load our server with wrk (Debian's wrk, a C client) when it is installed",
     )
-    parser.add_argument("--role", choices=["ours", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="only compare ours with a bare Starlette app serving the same bytes, with wrk (issue 15)",
+    )
+    parser.add_argument("--role", choices=["ours", "reference", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -365,6 +392,8 @@ def main() -> None:
         return run_ours(args.config, args.port)
     if args.role == "reference":
         return run_reference(args.config, args.port)
+    if args.role == "bare":
+        return run_bare(args.config, args.port)
 
     with tempfile.TemporaryDirectory(prefix="arxivbot-bench-") as folder:
         config_path = Path(folder) / "config.json"
@@ -386,6 +415,10 @@ def main() -> None:
             f"loopback; {os.cpu_count()} CPUs"
         )
 
+        if args.bare or args.wrk:
+            compare_with_bare(config_path, args.clients, args.seconds)
+        if args.bare:
+            return
         results = {}
         for role in ("reference", "ours"):
             port = free_port()
@@ -414,6 +447,81 @@ def main() -> None:
 
 
 LABELS = {"reference": "reference (Flask+feedgen/request)", "ours": "arxivbot serve (pre-rendered)"}
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p99_ms: float
+    errors: int  # socket errors and non-2xx/3xx responses
+    requests: int
+
+
+def wrk(port: int, clients: int, seconds: float, headers: tuple[str, ...] = ()) -> WrkResult:
+    """One wrk run against ``/rss`` (2 threads, ``clients`` keep-alive connections)."""
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, int(seconds))}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}/rss"], capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    total = re.search(r"(\d+) requests in", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if rate is None or p99 is None or total is None:
+        raise SystemExit(f"could not read wrk's output:\n{out}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
+    return WrkResult(
+        float(rate.group(1)),
+        float(p99.group(1)) * scale,
+        errors + (int(non_2xx.group(1)) if non_2xx else 0),
+        int(total.group(1)),
+    )
+
+
+def compare_with_bare(config_path: Path, clients: int, seconds: float, rounds: int = 3) -> None:
+    """Issue 15: ``/rss`` of ``arxivbot serve`` against a bare Starlette app returning the same bytes.
+
+    Both run under the same uvicorn settings, one at a time, loaded by wrk with ``clients`` connections;
+    the servers take turns for ``rounds`` rounds and the medians are compared.
+    """
+    if shutil.which("wrk") is None:
+        print("wrk: not installed (apt-get install wrk): the comparison with a bare Starlette app is skipped")
+        return
+    runs: dict[str, list[WrkResult]] = {"ours": [], "bare": []}
+    for _ in range(rounds):
+        for role in runs:
+            port = free_port()
+            server = start_server(role, config_path, port)
+            try:
+                wrk(port, clients, 1)  # warm-up
+                runs[role].append(wrk(port, clients, seconds))
+            finally:
+                stop_server(server)
+    medians = {
+        role: (
+            statistics.median(r.requests_per_second for r in results),
+            statistics.median(r.p99_ms for r in results),
+            sum(r.errors for r in results),
+            sum(r.requests for r in results),
+        )
+        for role, results in runs.items()
+    }
+    for role, (rate, p99, errors, requests) in medians.items():
+        name = "arxivbot serve /rss" if role == "ours" else "bare Starlette, same bytes"
+        figures = f"{rate:9.0f} req/s   p99 {p99:7.2f} ms   ({requests} requests, {errors} errors)"
+        print(f"wrk -c{clients}, {name:<27} {figures}")
+    (ours_rate, ours_p99, ours_errors, _), (bare_rate, bare_p99, _, _) = medians["ours"], medians["bare"]
+    ratio, latency = ours_rate / bare_rate, ours_p99 / bare_p99
+    print(
+        f"=> /rss serves {ratio:.2f}x the bare app's requests per second (target >= 0.7x: "
+        f"{'meets' if ratio >= 0.7 else 'MISSES'}), p99 {latency:.2f}x the bare app's (target <= 1.5x: "
+        f"{'meets' if latency <= 1.5 else 'MISSES'}), {ours_errors} errors (target 0: "
+        f"{'meets' if ours_errors == 0 else 'MISSES'}); medians of {rounds} rounds of {seconds:g} s, taken in turns"
+    )
 
 
 def run_wrk(port: int, clients: int, seconds: float) -> None:

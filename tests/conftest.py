@@ -24,6 +24,15 @@ _ISOLATED_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "ARXIVBOT_UPDATE_TOKEN",
+    # The secrets the scaffolded workflow hands to `arxivbot run` (docs/deploy.md, "Security").
+    "SMTP_PASSWORD",
+    "SLACK_WEBHOOK_URL",
+    "DISCORD_WEBHOOK_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "FEISHU_WEBHOOK_URL",
+    "FEISHU_SECRET",
+    "DIGEST_WEBHOOK_URL",
+    "ZOTERO_API_KEY",
     "GITHUB_REPOSITORY",  # names the digest's repository (its Deploy button) on GitHub Actions
     "GITHUB_SERVER_URL",
 )

@@ -102,12 +102,77 @@ def test_workflow_steps_install_run_commit_and_keep_the_database() -> None:
     )
     run = step_named("Run arxivbot")
     assert run["run"].strip() == "arxivbot run --config config.json"
-    assert run["env"] == {"DASHSCOPE_API_KEY": "${{ secrets.DASHSCOPE_API_KEY }}"}  # the key only from secrets
+    assert run["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in RUN_SECRETS}  # keys only from secrets
     names = [s.get("name", s.get("uses")) for s in steps]
     assert names.index("Run arxivbot") < names.index("Commit the digest when it changed")
     assert "git diff --cached --quiet" in step_named("Commit the digest")["run"]  # commits only on change
     save = step_named("Save the database")
     assert save["if"] == "${{ !cancelled() && steps.restore.outcome == 'success' }}"
+
+
+# The secrets the run step gets: each variable a config.json names by default (the LLM key's default, the
+# names docs/configuration.md gives the delivery channels, the Zotero key), from the secret of the same name.
+RUN_SECRETS = (
+    "DASHSCOPE_API_KEY",
+    "SMTP_PASSWORD",
+    "SLACK_WEBHOOK_URL",
+    "DISCORD_WEBHOOK_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "FEISHU_WEBHOOK_URL",
+    "FEISHU_SECRET",
+    "DIGEST_WEBHOOK_URL",
+    "ZOTERO_API_KEY",
+)
+
+
+def test_the_run_step_gets_the_secrets_config_json_names_by_default() -> None:
+    from arxivbot.config import AISummaryConfig
+
+    assert RUN_SECRETS[0] == AISummaryConfig().api_key_env
+    reference = (PROJECT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for name in RUN_SECRETS[1:-1]:  # each delivery secret is the name the configuration reference uses
+        assert f'"{name}"' in reference, name
+    scaffold_readme = (PROJECT / "src" / "arxivbot" / "scaffold" / "README.md").read_text(encoding="utf-8")
+    deploy = (PROJECT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for name in RUN_SECRETS:  # and the user is told which secret to add for what
+        assert f"`{name}`" in scaffold_readme and f"`{name}`" in deploy, name
+
+
+@needs_tools
+def test_a_secret_not_added_is_empty_and_arxivbot_reads_it_as_not_set(tmp_path: Path) -> None:
+    # On GitHub, ${{ secrets.X }} of a secret nobody added is "": every configured channel must say which
+    # variable is missing (exit code 3, the digest published), never try to log in or post with "".
+    from tests.clirunner import run_arxivbot
+
+    run_env = {name: _expression(value) for name, value in step_named("Run arxivbot")["env"].items()}
+    assert run_env == dict.fromkeys(RUN_SECRETS, "")
+    shutil.copy(PROJECT / "examples" / "offline" / "sample-feed.xml", tmp_path / "sample-feed.xml")
+    hooks = [
+        {"kind": "slack", "url_env": "SLACK_WEBHOOK_URL"},
+        {"kind": "discord", "url_env": "DISCORD_WEBHOOK_URL"},
+        {"kind": "telegram", "bot_token_env": "TELEGRAM_BOT_TOKEN", "chat_id": "@lab"},
+        {"kind": "feishu", "url_env": "FEISHU_WEBHOOK_URL", "secret_env": "FEISHU_SECRET"},
+        {"kind": "generic", "url_env": "DIGEST_WEBHOOK_URL"},
+    ]
+    mail = {"smtp_host": "127.0.0.1", "smtp_port": 9, "username": "me@example.org", "password_env": "SMTP_PASSWORD"}
+    config = {
+        "categories": ["cs.AI", "cs.LG"],
+        "keywords": ["LLM", "Inference"],
+        "days_back": 0,
+        "ai_summary": {"enabled": True},
+        "arxiv": {"rss_url": "sample-feed.xml"},
+        "delivery": {"email": {**mail, "recipients": ["me@example.org"]}, "webhooks": hooks, "max_retries": 0},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+    result = run_arxivbot("run", "--config", str(tmp_path / "config.json"), env=run_env)
+
+    assert result.returncode == 3, result.stderr
+    assert (tmp_path / "README.md").is_file() and (tmp_path / "public" / "index.html").is_file()
+    assert "No API key: set DASHSCOPE_API_KEY, or set ai_summary.enabled to false" in result.stderr
+    for name in ("SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "DISCORD_WEBHOOK_URL", "TELEGRAM_BOT_TOKEN", "FEISHU_SECRET"):
+        assert f"is not set: put it in the environment variable {name} " in result.stderr, name
+    assert "is not set: put it in the environment variable DIGEST_WEBHOOK_URL " in result.stderr
 
 
 PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")

@@ -32,11 +32,12 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=PROJECT)
 
 
-def test_zizmor_finds_nothing_in_the_scaffold(tmp_path: Path) -> None:
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_finds_nothing_in_the_scaffold(tmp_path: Path, persona: str) -> None:
     zizmor = linter("zizmor")
     init_repository(tmp_path)
 
-    result = run(zizmor, "--offline", "--no-progress", str(tmp_path))
+    result = run(zizmor, "--offline", "--no-progress", f"--persona={persona}", str(tmp_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout

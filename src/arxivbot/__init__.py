@@ -7,7 +7,18 @@ RSS/Atom feeds, a web page and JSON.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+
+def _installed_version() -> str:
+    """The version pip installed (pyproject.toml's ``version``): one number for the CLI, the feeds, the agent."""
+    try:
+        return version("arxivbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _installed_version()
 PROJECT_URL = "https://github.com/arxivbot/arxivbot"
 USER_AGENT = f"arxivbot/{__version__} (+{PROJECT_URL})"
 

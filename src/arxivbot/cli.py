@@ -22,15 +22,18 @@ import click
 
 from arxivbot import __version__
 from arxivbot.cli_output import interactive, print_ranking, print_report
-from arxivbot.config import DEFAULT_CONFIG_NAME, Config, load_config
 from arxivbot.errors import ArxivbotError, UsageError
 from arxivbot.models import EXIT_UNDELIVERED
 
 if TYPE_CHECKING:
+    from arxivbot.config import Config
     from arxivbot.runtime import Runtime
 
 log = logging.getLogger("arxivbot")
 F = TypeVar("F", bound=Callable[..., Any])
+# arxivbot.config.DEFAULT_CONFIG_NAME, spelled here so that `--help` never imports pydantic (a test
+# checks they agree): each command imports what it needs when it runs.
+DEFAULT_CONFIG_NAME = "config.json"
 
 
 # --- shared options and error handling -------------------------------------------------------------
@@ -73,6 +76,8 @@ def common_options(command: F) -> F:
         verbosity = -1 if quiet else verbose
         setup_logging(verbosity)
         try:
+            from arxivbot.config import load_config
+
             config = load_config(config_path)
             return command(*args, config=config, **kwargs)
         except ArxivbotError as err:

@@ -9,10 +9,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from arxivbot.models import RunReport
+if TYPE_CHECKING:
+    from arxivbot.models import RunReport
 
 __all__ = ["describe_outputs", "interactive", "print_deliveries", "print_ranking", "print_report"]
 

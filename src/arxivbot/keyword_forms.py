@@ -58,6 +58,18 @@ def ascii_words_of(text: str) -> list[bytes]:
     return text.encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE).split()
 
 
+def ascii_word_text(title: str, abstract: str) -> tuple[bytes, int]:
+    """Title and abstract as one text of the words of :func:`ascii_words_of`, each between spaces.
+
+    ``b" <title words> \\0 <abstract words> "``, lowercased, everything but letters and digits a space:
+    ``b" form "`` occurs in it exactly where ``form`` is a whole word. Also returns where the title
+    ends (a match ending there or before is in the title). The error handler replaces each character
+    outside ASCII by one byte, so positions in the title are positions in the text.
+    """
+    text = f" {title} \0 {abstract} ".encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE)
+    return text, len(title) + 2
+
+
 def is_name(word: str) -> bool:
     """An acronym or a name: all capitals (``LLM``, ``R``), a digit (``FP8``) or an inner capital (``MoE``).
 

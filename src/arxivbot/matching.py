@@ -11,9 +11,10 @@ Two modes (the rules, with examples, are in ``docs/matching.md``):
   whose words are separated by spaces or hyphens. A keyword listed twice in different case counts
   once.
 
-Everything that can be prepared is prepared once, when the :class:`KeywordMatcher` is built: a run
-then tokenises each title and abstract once and looks every token up in one dict of word forms,
-instead of searching the text once per keyword.
+Everything that can be prepared is prepared once, when the :class:`KeywordMatcher` is built. In word
+mode every form of every keyword goes into one Aho-Corasick automaton (the Rust ``aho-corasick``
+crate, through ``ahocorasick_rs``), which finds all of them in one pass over a paper's text, lowered
+and with everything but letters and digits turned into spaces; a form counts where it is a whole word.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+import ahocorasick_rs
+
 from arxivbot.keyword_forms import (
-    ascii_words_of,
+    ascii_word_text,
     keyword_identity,
     keyword_kind,
     prepare_term,
@@ -118,13 +121,38 @@ class KeywordMatcher:
         positions: dict[str, list[int]] = {}
         for position, keyword in enumerate(self.keywords):
             positions.setdefault(keyword.lower(), []).append(position)
-        # Each distinct lowercase keyword is searched once; a duplicate shares its result.
+        # Each distinct lowercase keyword is one pattern; a duplicate shares its result. The exclude
+        # keywords follow the keywords in the automaton; everything it finds anywhere counts.
         self._needles = tuple((needle, tuple(at)) for needle, at in positions.items())
         self._exclude_needles = tuple(dict.fromkeys(k.lower() for k in self.exclude_keywords))
+        patterns = [needle for needle, _ in self._needles] + list(self._exclude_needles)
+        self._needle_scanner = (
+            ahocorasick_rs.AhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
+            if all(patterns) and patterns
+            else None
+        )
 
     def _find_substrings(self, title: str, abstract: str) -> tuple[list[int], list[int], bool]:
         title_text = title.lower()
         text = title_text + " " + abstract.lower()
+        if self._needle_scanner is None:  # no keywords, or an empty one (which occurs everywhere)
+            return self._find_substrings_one_by_one(title_text, text)
+        matches = self._needle_scanner.find_matches_as_indexes(text, overlapping=True)
+        found = {m[0] for m in matches}
+        in_title_found = {m[0] for m in matches if m[2] <= len(title_text)}
+        matched: list[int] = []
+        in_title: list[int] = []
+        for index in sorted(found):
+            if index >= len(self._needles):
+                continue
+            positions = self._needles[index][1]
+            matched.extend(positions)
+            if index in in_title_found:
+                in_title.extend(positions)
+        excluded = any(index >= len(self._needles) for index in found)
+        return matched, in_title, excluded
+
+    def _find_substrings_one_by_one(self, title_text: str, text: str) -> tuple[list[int], list[int], bool]:
         matched: list[int] = []
         in_title: list[int] = []
         for needle, positions in self._needles:
@@ -173,8 +201,17 @@ class KeywordMatcher:
                     self._triggers[key] = frozenset(triggers[word])
         self._codes = frozenset(self._groups) | {_PROVES_NOTHING}
         # Separate sets per key type keep the lookup tables small.
-        self._byte_forms = frozenset(k for k in self._proof if isinstance(k, bytes))
         self._str_forms = frozenset(k for k in self._proof if isinstance(k, str))
+        # The ASCII forms, each between spaces: in the text of ``ascii_word_text`` they match whole words
+        # only. Overlapping matches, so that "llm rl" holds both " llm " and " rl ".
+        self._scanned = tuple(sorted(k for k in self._proof if isinstance(k, bytes)))
+        self._scanner = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [b" " + form + b" " for form in self._scanned], implementation=ahocorasick_rs.Implementation.DFA
+            )
+            if self._scanned
+            else None
+        )
         self._trigger_forms = frozenset(self._triggers)
         # Text outside ASCII needs the slower tokeniser only when a keyword is outside ASCII too.
         self._unicode_keywords = any(not k.isascii() for k in self.keywords + self.exclude_keywords)
@@ -186,28 +223,25 @@ class KeywordMatcher:
         _log_overlaps(self.keywords)
 
     def _find_words(self, title: str, abstract: str) -> tuple[set[int], set[int], bool]:
-        # The per-paper hot path. Title and abstract are tokenised together, around a NUL
-        # sentinel word, and term ids are gathered with C-level set operations rather than Python
-        # loops over the words found.
-        words: list[bytes] | list[str]
-        forms: frozenset[bytes] | frozenset[str]
+        # The per-paper hot path: one automaton pass over title and abstract together (around a NUL
+        # sentinel word), and term ids gathered with C-level set operations.
+        present: set[bytes] | frozenset[str]
+        present_in_title: set[bytes] | frozenset[str]
         as_bytes = not self._unicode_keywords or (title.isascii() and abstract.isascii())
         if as_bytes:
-            ascii_words = ascii_words_of(title + " \0 " + abstract)
-            words, cut, forms = ascii_words, ascii_words.index(b"\0"), self._byte_forms
+            present, present_in_title = self._scan(title, abstract)
         else:
             title_words = words_of(title)
-            words, cut, forms = title_words + words_of(abstract), len(title_words), self._str_forms
-        present = forms.intersection(words)
-        in_title_present = forms.intersection(words[:cut])
+            present = self._str_forms.intersection(title_words + words_of(abstract))
+            present_in_title = self._str_forms.intersection(title_words)
         found = self._term_ids(present)
-        in_title = self._term_ids(in_title_present)
+        in_title = self._term_ids(present_in_title)
         if self._always or not self._trigger_forms.isdisjoint(present):
             self._check_patterns(
                 title,
                 abstract,
                 present=present,
-                present_in_title=in_title_present,
+                present_in_title=present_in_title,
                 as_bytes=as_bytes,
                 found=found,
                 in_title=in_title,
@@ -218,7 +252,16 @@ class KeywordMatcher:
             in_title -= self._excluding
         return found, in_title, excluded
 
-    def _term_ids(self, words: frozenset[bytes] | frozenset[str]) -> set[int]:
+    def _scan(self, title: str, abstract: str) -> tuple[set[bytes], set[bytes]]:
+        """The ASCII forms present in title + abstract, and those in the title."""
+        if self._scanner is None:
+            return set(), set()
+        text, title_end = ascii_word_text(title, abstract)
+        matches = self._scanner.find_matches_as_indexes(text, overlapping=True)
+        forms = self._scanned
+        return {forms[m[0]] for m in matches}, {forms[m[0]] for m in matches if m[2] <= title_end}
+
+    def _term_ids(self, words: set[bytes] | frozenset[str]) -> set[int]:
         ids = set(map(self._proof.__getitem__, words))
         if not self._codes.isdisjoint(ids):
             ids.discard(_PROVES_NOTHING)
@@ -232,8 +275,8 @@ class KeywordMatcher:
         title: str,
         abstract: str,
         *,
-        present: frozenset[bytes] | frozenset[str],
-        present_in_title: frozenset[bytes] | frozenset[str],
+        present: set[bytes] | frozenset[str],
+        present_in_title: set[bytes] | frozenset[str],
         as_bytes: bool,
         found: set[int],
         in_title: set[int],

@@ -25,21 +25,24 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from arxivbot.arxiv.rss import daily_feed_url, fetch_daily_feed, parse_daily_feed
-from arxivbot.backfill import backfill, catch_up
 from arxivbot.config import Config, require_interest
 from arxivbot.deliver.channel import Channel, Edition, deliver_all
 from arxivbot.deliver.outbox import deliver_due, message_channels
 from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
-from arxivbot.models import Delivery, HttpValidators, RunReport, ScoredPaper
+from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.recovery import recover_unfinished_runs
 from arxivbot.relevance import judge_client, library_of, rank_announcements, recent_history, with_judge_figures
 from arxivbot.runlock import run_lock
 from arxivbot.runtime import Runtime
-from arxivbot.store import Store, open_store
-from arxivbot.summarize.llm import SummaryResult, make_llm_client, summarize_papers
+from arxivbot.store import SavedListing, Store, open_store
+from arxivbot.upkeep import apply_retention, retention_alongside
+
+if TYPE_CHECKING:
+    from arxivbot.summarize.llm import SummaryResult
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +83,8 @@ def run_cycle(
             _record_failure(store, runtime, run_id, started, day, err)
             raise
         store.finish_run(run_id, report)
-        try:  # the run itself succeeded: a retention that fails is retried by the next run
-            store.apply_retention(report.day or started.date(), config.retention_policy())
-        except ArxivbotError as err:
-            log.warning("Retention not applied this time: %s", err)
+        if not cycle.retention_applied:  # a day without announcements: nothing ran alongside delivery
+            apply_retention(store, report.day or started.date(), config)
         return report
 
 
@@ -122,6 +123,8 @@ def preview_cycle(config: Config, runtime: Runtime, *, day: date | None = None) 
 
 def run_backfill(config: Config, runtime: Runtime, *, since: date, until: date) -> RunReport:
     """Fetch ``since``..``until`` from the arXiv API into the database (``arxivbot backfill``)."""
+    from arxivbot.backfill import backfill  # the API client and its schedule, only when asked for
+
     with _exclusive_store(config, runtime) as store:
         run_id = store.start_run("backfill")
         started = runtime.now()
@@ -187,6 +190,8 @@ class _Cycle:
         self.started = started
         self.warnings: list[str] = []
         self.judge: object = None  # the LLM judge of this run's ranking, when one ran
+        self.listed: SavedListing | None = None  # today's listing as stored: ranked without reading it back
+        self.retention_applied = False
 
     def run(
         self, day: date | None, *, do_backfill: bool, resummarize: bool, channels: Sequence[Channel] | None
@@ -252,7 +257,8 @@ class _Cycle:
         listing = parse_daily_feed(response.body or b"", source_url=url)
         if listing.skipped_items:
             log.warning("Skipped %d malformed item(s) in %s", listing.skipped_items, url)
-        new_papers = store.save_announcements(listing.announcements)
+        self.listed = store.save_listing(listing.announcements)
+        new_papers = self.listed.new_papers
         announced = listing.announced or max((a.announced for a in listing.announcements), default=None)
         if announced is not None and listing.announcements:
             store.record_coverage([announced], "rss", self.run_id)
@@ -266,18 +272,22 @@ class _Cycle:
         Today's listing is stored already; days that failed are not marked covered, so the next run asks
         for them again. Losing the catch-up must not cost today's digest.
         """
+        from arxivbot.backfill import catch_up  # the API client and its schedule, only when asked for
+
         try:
             result = catch_up(self.config, self.store, self.arxiv, today=digest_day, run_id=self.run_id)
         except ArxivbotError as err:
             log.warning("Catch-up through the arXiv API failed, will retry next run: %s", err)
             self.warnings.append(f"catch-up failed (retried next run): {err}")
             return 0, 0
+        if result.fetched:
+            self.listed = None  # the database is the one that knows how the two sources combined
         return result.fetched, result.new_papers
 
     def rank(self, digest_day: date) -> list[ScoredPaper]:
         """Rank the window's announcements and store the day's digest (replacing a re-run's)."""
         window_start = _window_start(self.store, digest_day, self.config.days_back)
-        candidates = self.store.announcements_between(window_start, digest_day)
+        candidates = self._candidates(window_start, digest_day)
         library = library_of(self.config, self.store, self.runtime, save=True)
         if library is not None:
             self.warnings.extend(library.warnings)
@@ -307,11 +317,24 @@ class _Cycle:
         )
         return ranking
 
+    def _candidates(self, first: date, last: date) -> list[Announcement]:
+        """The window's announcements; the days this run just stored come from memory, not the database."""
+        listed = self.listed
+        if listed is None or listed.announcements is None:
+            return self.store.announcements_between(first, last)
+        days = {day for day in listed.days if first <= day <= last}
+        others = self.store.announcements_between(first, last, skip=days)
+        held = (a for a in listed.announcements if a.announced in days)
+        return sorted([*others, *held], key=lambda a: a.announced)  # stable: days are disjoint
+
     def summarize(self, ranking: Sequence[ScoredPaper], resummarize: bool) -> SummaryResult | None:
         """Summarize the top papers; a failure costs the summaries, never the digest."""
         ai = self.config.ai_summary
         if not ai.enabled or ai.max_papers_to_summarize == 0 or not ranking:
             return None
+        # openai and pypdf are heavy: a run with summaries off never imports them.
+        from arxivbot.summarize.llm import make_llm_client, summarize_papers
+
         client, owned = self.runtime.llm, None
         if client is None:
             # Without a usable key, summarize_papers still serves cached summaries and reports the key once.
@@ -342,7 +365,10 @@ class _Cycle:
         if digest is None:  # save_digest just wrote it: only a broken database gets here
             raise StoreError(f"{self.config.storage.database}: the digest of {digest_day} was not saved")
         files = [channel for channel in channels if channel.name == FILES_CHANNEL]
-        published = deliver_all(files, Edition(digest, self.store, self.config, self.runtime.now()))
+        # Started here, retention waits for none of the run's writes (upkeep.py).
+        with retention_alongside(self.config, self.store, digest_day):
+            published = deliver_all(files, Edition(digest, self.store, self.config, self.runtime.now()))
+        self.retention_applied = True
         self.warnings.extend(f"{d.channel}: {d.message}" for d in published if not d.ok)
         return published + self.send_messages(digest_day, [c for c in channels if c.name != FILES_CHANNEL])
 

@@ -19,7 +19,6 @@ from arxivbot.models import Announcement, Paper, RunReport, ScoredPaper
 from arxivbot.rank import Combiner, Evidence, SelectionRules, build_ranker, select_papers
 from arxivbot.runtime import Runtime
 from arxivbot.store import Store
-from arxivbot.summarize.llm import make_llm_client
 
 __all__ = [
     "gather_evidence",
@@ -99,6 +98,8 @@ def judge_client(config: Config, runtime: Runtime, library: Library | None, warn
     if runtime.llm is not None:
         yield runtime.llm
         return
+    from arxivbot.summarize.llm import make_llm_client  # the LLM client only when the judge runs
+
     try:
         client = make_llm_client(ai)
     except LLMAuthError as err:

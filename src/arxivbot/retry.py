@@ -1,6 +1,7 @@
 """The one retry policy for everything arxivbot asks over the network: arXiv feeds, API pages, PDFs, the LLM.
 
-Built on tenacity; this module only fixes the choices, so every caller retries the same way:
+Built on tenacity (imported at the first failure: most calls succeed at once, and a run that reads a
+local feed never needs it); this module only fixes the choices, so every caller retries the same way:
 
 * **bounded attempts**: ``max_retries`` retries after the first try (``arxiv.max_retries``,
   ``ai_summary.max_retries``);
@@ -28,10 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import tenacity
-from tenacity.wait import wait_base, wait_exponential, wait_random
+if TYPE_CHECKING:
+    import tenacity
 
 log = logging.getLogger(__name__)
 
@@ -92,22 +93,36 @@ class RetryPolicy:
                     raise
                 raise _Failed(err, verdict) from err
 
+        failed: _Failed | None = None
+        try:
+            return one_attempt()
+        except _Failed as first:
+            failed = first
+        import tenacity
+
         def announce(state: tenacity.RetryCallState) -> None:
             failed = _failure(state)
             delay = state.next_action.sleep if state.next_action else 0.0
             reason = failed.verdict.reason if failed else "failed"
             log.warning(RETRY_LOG_LINE, what, reason, delay, state.attempt_number, self.attempts)
 
+        def attempts_after_the_first() -> T:
+            nonlocal failed
+            if failed is not None:  # tenacity's attempt 1 is the one made above: its failure, replayed
+                replayed, failed = failed, None
+                raise replayed
+            return one_attempt()
+
         # A fresh Retrying per call: summaries retry from several threads at once.
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts),
-            wait=_BackoffOrRetryAfter(self),
+            wait=_backoff_or_retry_after(self),
             retry=tenacity.retry_if_exception_type(_Failed),
             sleep=self.sleep,
             before_sleep=announce,
         )
         try:
-            return retrying(one_attempt)
+            return retrying(attempts_after_the_first)
         except tenacity.RetryError as gave_up:
             last = gave_up.last_attempt.exception()
             if not isinstance(last, _Failed):  # pragma: no cover - only _Failed is ever retried
@@ -129,22 +144,22 @@ def _failure(state: tenacity.RetryCallState) -> _Failed | None:
     return error if isinstance(error, _Failed) else None
 
 
-class _BackoffOrRetryAfter(wait_base):
+def _backoff_or_retry_after(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
     """tenacity's exponential backoff plus jitter, capped; or the server's Retry-After when longer."""
+    from tenacity.wait import wait_exponential, wait_random
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        base = policy.backoff_base
-        self._backoff = wait_exponential(multiplier=base, max=policy.max_backoff) + wait_random(0, base * JITTER)
-        self._max_backoff = policy.max_backoff
-        self._max_retry_after = policy.max_retry_after
+    base = policy.backoff_base
+    backoff = wait_exponential(multiplier=base, max=policy.max_backoff) + wait_random(0, base * JITTER)
 
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        delay = min(self._backoff(retry_state), self._max_backoff)
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        delay = min(backoff(retry_state), policy.max_backoff)
         failed = _failure(retry_state)
         asked = failed.verdict.retry_after if failed else None
         if asked is None:
             return delay
-        return max(delay, min(asked, self._max_retry_after))
+        return max(delay, min(asked, policy.max_retry_after))
+
+    return wait
 
 
 # --- Retry-After --------------------------------------------------------------------------------------

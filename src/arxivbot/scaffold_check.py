@@ -277,7 +277,7 @@ def check_gitignore(path: Path) -> Iterator[Finding]:
 # --- YAML with line numbers -------------------------------------------------------------------------------------
 
 
-class _Mapping(dict):
+class _Mapping(dict[Any, Any]):
     """A YAML mapping that remembers where it, and each of its keys, stood in the file."""
 
     line: int | None = None

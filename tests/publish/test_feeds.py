@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import lxml.html
@@ -14,7 +16,17 @@ import pytest
 from lxml import etree
 
 from arxivbot.config import Config
-from arxivbot.publish.feeds import ARXIV_NS, ARXIVBOT_NS, render_feeds
+from arxivbot.models import FeedItem, Summary
+from arxivbot.publish.feeds import (
+    ARXIV_NS,
+    ARXIVBOT_NS,
+    FEED_FORMATS,
+    feed_path,
+    feed_window_start,
+    render_feed,
+    render_feeds,
+)
+from arxivbot.publish.fragments import FragmentCache, fragment_cache_path
 from arxivbot.publish.site import latest_digest
 from arxivbot.store import open_store
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
@@ -294,3 +306,117 @@ def test_newsboat_reads_the_feeds(two_days: Config, tmp_path: Path) -> None:
     assert first[4] == "https://arxiv.org/abs/2512.00001"
     assert "<h2>Main contributions</h2>" in first[5]
     assert set(by_feed[urls[1]]) == {f"https://arxiv.org/abs/2512.0000{i}" for i in range(1, 5)}
+
+
+# --- incremental rendering: items kept between runs ------------------------------------------------------
+
+
+def whole_feeds(config: Config) -> dict[str, bytes]:
+    """Every feed rendered item by item through feedgen, with no cache: what splicing must equal."""
+    with open_store(config.storage.database) as store:
+        digest = latest_digest(store)
+        assert digest is not None
+        since = feed_window_start(config, digest.day)
+        return {
+            feed_path(fmt, category): render_feed(
+                store.feed_items(since, config.feeds.max_items, category),
+                config,
+                fmt=fmt,
+                category=category,
+                updated=digest.generated_at,
+            )
+            for category in (None, *config.categories)
+            for fmt in FEED_FORMATS
+        }
+
+
+def test_feeds_spliced_from_kept_items_equal_the_whole_rendering_byte_for_byte(two_days: Config) -> None:
+    cache = fragment_cache_path(two_days.storage.database)
+    assert cache is not None and not cache.exists()
+
+    first = feeds_at(two_days, DAY2)  # every item rendered, then kept
+    assert cache.is_file()
+    kept = cache.read_bytes()
+    second = feeds_at(two_days, DAY2)  # every item from the cache
+
+    assert first == second == whole_feeds(two_days)
+    assert cache.read_bytes() == kept  # nothing changed: the cache is not rewritten
+
+
+def test_an_item_whose_content_changed_is_rendered_again(two_days: Config) -> None:
+    feeds_at(two_days, DAY2)
+    with open_store(two_days.storage.database) as store:
+        store.save_summary(Summary("2512.00004", 1, "qwen-long", "p1", "abstract", "A **fresh** summary"))
+
+    after = feeds_at(two_days, DAY2)
+
+    assert after == whole_feeds(two_days)
+    entry = next(e for e in feedparser.parse(after["rss.xml"]).entries if e.id == "2512.00004")
+    assert "<strong>fresh</strong>" in entry.summary
+
+
+def test_the_cache_keeps_only_the_items_of_the_last_rendering(config: Config) -> None:
+    with open_store(config.storage.database) as store:
+        seed_day(store, DAY1, [make_paper("2512.00001"), make_paper("2512.00002")])
+    feeds_at(config, DAY1)
+    with open_store(config.storage.database) as store:  # the same day re-run: one paper left
+        seed_day(store, DAY1, [make_paper("2512.00002")])
+
+    assert feeds_at(config, DAY1) == whole_feeds(config)
+    cache = fragment_cache_path(config.storage.database)
+    assert cache is not None
+    assert b"2512.00001" not in cache.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"{not json", b'{"signature": "arxivbot-feed-fragments/0", "items": {}}', b'{"items": 3}', b"[1, 2]"],
+)
+def test_a_damaged_or_foreign_cache_only_costs_a_full_rendering(two_days: Config, damage: bytes) -> None:
+    cache = fragment_cache_path(two_days.storage.database)
+    assert cache is not None
+    cache.write_bytes(damage)
+
+    assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
+
+
+def test_a_truncated_cache_only_costs_a_full_rendering(two_days: Config) -> None:
+    feeds_at(two_days, DAY2)
+    cache = fragment_cache_path(two_days.storage.database)
+    assert cache is not None
+    cache.write_bytes(cache.read_bytes()[:-10])
+
+    assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_the_feeds(two_days: Config) -> None:
+    cache = fragment_cache_path(two_days.storage.database)
+    assert cache is not None
+    cache.mkdir()  # a folder where the file should be: neither readable nor writable as the cache
+
+    assert feeds_at(two_days, DAY2) == whole_feeds(two_days)
+
+
+def with_paper(item: FeedItem, **changes: Any) -> FeedItem:
+    announcement = item.scored.announcement
+    paper = replace(announcement.paper, **changes)
+    return replace(item, scored=replace(item.scored, announcement=replace(announcement, paper=paper)))
+
+
+def test_an_item_key_changes_with_any_field_of_the_item(two_days: Config) -> None:
+    with open_store(two_days.storage.database) as store:
+        item = next(i for i in store.feed_items(DAY1, 10) if i.scored.paper.arxiv_id == "2512.00001")
+    assert item.summary is not None
+    cache = FragmentCache(None)
+    variants = [
+        replace(item, day=DAY2),
+        replace(item, summary=replace(item.summary, text=item.summary.text + ".")),
+        replace(item, summary=None),
+        replace(item, scored=replace(item.scored, score=item.scored.score + 0.5)),
+        replace(item, scored=replace(item.scored, reasons=())),
+        with_paper(item, title="Another title"),
+        with_paper(item, authors=("Someone Else",)),
+    ]
+    keys = {FragmentCache(None).key_of(variant) for variant in variants}
+    assert cache.key_of(item) == FragmentCache(None).key_of(replace(item))
+    assert len(keys | {cache.key_of(item)}) == len(variants) + 1

@@ -3,6 +3,7 @@ papers in a digest, with feedback or with a summary keep their full record; the 
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from arxivbot.config import config_from_dict
 from arxivbot.models import Announcement, RetentionPolicy, Summary
+from arxivbot.rank import normalised_title
 from arxivbot.store import SQLiteStore, open_store
 from arxivbot.store.migrations import migrations
 from arxivbot.store.retention import KEPT_FOR_EVER, title_hash
@@ -216,3 +218,19 @@ def test_the_window_is_never_shorter_than_days_back(tmp_path: Path) -> None:
     assert config.retention_policy() == RetentionPolicy(full_days=7)
     config = config_from_dict({"retention": {"compact": False, "vacuum": False}}, base_dir=tmp_path)
     assert config.retention_policy() == RetentionPolicy(full_days=7, compact=False, vacuum=False)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Sparse LLM Inference at Scale",
+        "  FP8_training: a   (re)view\tof  2-bit\nquantization!  ",
+        "snake_case and C++ and A/B testing",
+        "",
+        "Ünïcode Tïtle — with ﬁ ligatures",
+        "\x00\x1f control \x7f characters",
+    ],
+)
+def test_the_title_hash_is_the_hash_of_the_normalised_title(title: str) -> None:
+    expected = hashlib.blake2b(normalised_title(title).encode("utf-8"), digest_size=8).digest()
+    assert title_hash(title) == int.from_bytes(expected, "big", signed=True)

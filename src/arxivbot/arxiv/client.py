@@ -102,14 +102,37 @@ def user_agent(contact: str | None = None) -> str:
 
 
 def make_http_client(arxiv: ArxivConfig, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An ``httpx.Client`` set up for arXiv: User-Agent, timeout, redirects followed, ``file://`` served."""
+    """An ``httpx.Client`` set up for arXiv: User-Agent, timeout, redirects followed, ``file://`` served.
+
+    Without a ``transport``, the network one is built at the first http(s) request: a run that reads
+    a local feed never loads the system's TLS certificates (httpx loads them when a transport is made).
+    """
     return httpx.Client(
         headers={"User-Agent": user_agent(arxiv.contact)},
         timeout=httpx.Timeout(arxiv.timeout_seconds or None, connect=min(arxiv.timeout_seconds or 10.0, 10.0)),
         follow_redirects=True,
-        transport=transport,
+        transport=transport or NetworkOnFirstUse(),
         mounts={"file://": FileTransport()},
     )
+
+
+class NetworkOnFirstUse(httpx.BaseTransport):
+    """httpx's own ``HTTPTransport`` with its defaults, made when the first request needs it."""
+
+    def __init__(self) -> None:
+        self._transport: httpx.HTTPTransport | None = None
+        self._making = threading.Lock()  # PDFs are downloaded from several threads
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            with self._making:
+                if self._transport is None:
+                    self._transport = httpx.HTTPTransport()
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
 
 
 class PoliteClient:

@@ -56,6 +56,8 @@ _FIELD_OF_TAG = {
 # "arXiv:2604.21935v1 Announce Type: new" — the part of the description before "Abstract:".
 _DESCRIPTION_PREFIX = re.compile(r"arXiv:(\S+)\s+Announce Type:\s*(\S+)")
 
+_OAI_PREFIX = "oai:arXiv.org:"
+_ASCII_SPACES = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")  # str.split()'s, but " "
 _DEFAULT_ANNOUNCE_TYPE = "new"  # only when neither <arxiv:announce_type> nor the prefix says
 
 
@@ -99,7 +101,7 @@ def announcement_from_item(item: etree._Element, channel_day: date | None, dates
 
     prefix_id, prefix_type, abstract = _split_description(fields.get("description", ""))
     arxiv_id, version = _identify(fields.get("guid"), prefix_id, fields.get("link"), fields.get("title"))
-    title = " ".join(fields.get("title", "").split())
+    title = _normalised(fields.get("title", ""))
     if not title:
         raise MalformedItem(f"no <title> (id {arxiv_id}v{version})")
     published = dates.moment(fields.get("date"))
@@ -128,6 +130,10 @@ def announcement_from_item(item: etree._Element, channel_day: date | None, dates
 
 def _identify(guid: str | None, prefix_id: str | None, link: str | None, title: str | None) -> tuple[str, int]:
     """The id and version, from the guid, else the description prefix, else the (unversioned) link."""
+    if guid:
+        known = _oai_identifier(guid)
+        if known is not None:
+            return known
     for candidate in (guid, prefix_id, link):
         if candidate:
             try:
@@ -138,24 +144,76 @@ def _identify(guid: str | None, prefix_id: str | None, link: str | None, title: 
     raise MalformedItem(f"no arXiv id in <guid>, description or <link> (title {shown!r})")
 
 
+def _oai_identifier(guid: str) -> tuple[str, int] | None:
+    """``oai:arXiv.org:2604.21935v1`` → ``("2604.21935", 1)`` by string methods: the form of every
+    new-style guid. Anything else (old-style ids, stray spaces) is left to ``split_arxiv_id``."""
+    if not guid.startswith(_OAI_PREFIX):
+        return None
+    arxiv_id, v, version = guid[len(_OAI_PREFIX) :].rpartition("v")
+    month, dot, number = arxiv_id.partition(".")
+    if (
+        v
+        and dot
+        and version.isascii()
+        and version.isdigit()
+        and len(month) == 4
+        and month.isascii()
+        and month.isdigit()
+        and len(number) in (4, 5)
+        and number.isascii()
+        and number.isdigit()
+    ):
+        return arxiv_id, int(version)
+    return None
+
+
 def _split_description(text: str) -> tuple[str | None, str | None, str]:
     """``arXiv:<id>v<N> Announce Type: <type> \\nAbstract: <text>`` → (id, type, normalised abstract)."""
     head, marker, rest = text.partition("Abstract:")
     if marker:
-        match = _DESCRIPTION_PREFIX.fullmatch(head.strip())
-        if match:
-            return match[1], match[2], " ".join(rest.split())
+        prefix = _prefix_of(head.strip())
+        if prefix:
+            return prefix[0], prefix[1], _normalised(rest)
     else:
         # Some re-saved feeds lose "Abstract:"; keep whatever follows a bare prefix.
         match = _DESCRIPTION_PREFIX.match(text.lstrip())
         if match:
-            return match[1], match[2], " ".join(text.lstrip()[match.end() :].split())
-    return None, None, " ".join(text.split())
+            return match[1], match[2], _normalised(text.lstrip()[match.end() :])
+    return None, None, _normalised(text)
+
+
+def _prefix_of(head: str) -> tuple[str, str] | None:
+    """(id, type) of a whole ``arXiv:<id> Announce Type: <type>``, by string methods when it is written
+    as arXiv writes it (one space each), else by the regular expression."""
+    if head.startswith("arXiv:"):
+        ident, separator, kind = head[6:].partition(" Announce Type: ")
+        single_words = ident.isprintable() and kind.isprintable() and " " not in ident + kind
+        if separator and ident and kind and single_words:
+            return ident, kind
+    match = _DESCRIPTION_PREFIX.fullmatch(head)
+    return (match[1], match[2]) if match else None
+
+
+def _normalised(text: str) -> str:
+    """Whitespace collapsed to single spaces; a text that has nothing to collapse is only stripped.
+
+    Most of arXiv's text is ASCII with single spaces: a few C-level substring searches tell, and the
+    split and join (the slowest step of reading a feed) are skipped.
+    """
+    text = text.strip()
+    return text if _single_spaced(text) else " ".join(text.split())
+
+
+def _single_spaced(text: str) -> bool:
+    """ASCII whose only whitespace is single spaces: nothing for ``" ".join(text.split())`` to change inside."""
+    return text.isascii() and "  " not in text and not any(map(text.__contains__, _ASCII_SPACES))
 
 
 def _split_authors(text: str) -> list[str]:
     """Split ``dc:creator`` on commas outside parentheses: ``A (MIT, CSAIL), B`` → ``[A (MIT, CSAIL), B]``."""
     if "(" not in text:
+        if _single_spaced(text):  # the common case: "Ada Lovelace, Alan Turing"
+            return [name for name in map(str.strip, text.split(",")) if name]
         parts = text.split(",")
     else:
         parts, depth, start = [], 0, 0

@@ -19,6 +19,7 @@ The published files (README, feeds, page, JSON) are the first channel
 
 from __future__ import annotations
 
-from arxivbot.deliver.channel import Channel, Delivery, Edition, deliver_all
+from arxivbot.deliver.channel import Channel, Edition, deliver_all
+from arxivbot.models import Delivery
 
 __all__ = ["Channel", "Delivery", "Edition", "deliver_all"]

@@ -12,22 +12,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from markdown_it.token import Token
 
 from arxivbot.config import Config
 from arxivbot.models import Digest
-from arxivbot.publish.escape import SAFE_MARKDOWN, one_line
+from arxivbot.publish.escape import one_line, safe_markdown
 from arxivbot.publish.feeds import abstract_url
 from arxivbot.publish.pages import day_path, paper_anchor
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 ELLIPSIS = "…"
 _SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
 # Kept as they are in a URL; anything else (spaces, quotes, brackets, pipes, parentheses) is
 # percent-encoded, so a URL can close no markdown link, Slack link or HTML attribute.
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._"
-_MARKDOWN = SAFE_MARKDOWN  # the page's parser: raw HTML off, links vetted
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,7 @@ class Line:
 
 def summary_lines(markdown: str) -> list[Line]:
     """Model markdown → lines: headings, list items (with markers), paragraphs, code, table rows."""
-    return _LineBuilder().build(_MARKDOWN.parse(markdown))
+    return _LineBuilder().build(safe_markdown().parse(markdown))  # the page's parser: raw HTML off, links vetted
 
 
 def lines_length(lines: Sequence[Line]) -> int:

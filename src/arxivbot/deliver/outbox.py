@@ -57,6 +57,9 @@ class MessageChannel(Protocol):
 
 def message_channels(config: Config, *, sleep: Callable[[float], None] = time.sleep) -> list[MessageChannel]:
     """Every configured e-mail and chat channel, e-mail first, with the one retry policy (and ``sleep``)."""
+    settings = config.delivery
+    if settings.email is None and not settings.webhooks:
+        return []  # none configured: no sender (smtplib, the e-mail template, chat formats) is loaded
     from arxivbot.deliver.chat import GenericService, WebhookChannel
     from arxivbot.deliver.discord import DiscordService
     from arxivbot.deliver.email import EmailChannel
@@ -65,7 +68,6 @@ def message_channels(config: Config, *, sleep: Callable[[float], None] = time.sl
     from arxivbot.deliver.slack import SlackService
     from arxivbot.deliver.telegram import TelegramService
 
-    settings = config.delivery
     policy = RetryPolicy(max_retries=settings.max_retries, sleep=sleep)
     services = {
         "slack": SlackService,

@@ -39,7 +39,7 @@ from arxivbot.deliver.digest_view import (
 )
 from arxivbot.deliver.settings import EmailSettings
 from arxivbot.models import Digest
-from arxivbot.publish.escape import SAFE_MARKDOWN
+from arxivbot.publish.escape import safe_markdown
 
 MAX_HTML_BYTES = 90_000  # Gmail clips at about 102 KB; the rest is room for headers and encoding
 # Summary lengths tried in turn until the HTML fits: whole (rendered markdown), then shortened text.
@@ -53,7 +53,6 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_MARKDOWN = SAFE_MARKDOWN  # raw HTML off, links vetted by is_safe_link
 _HEADING_STYLE = "font-size:14px;font-weight:bold;margin:10px 0 4px;"
 _CELL_STYLE = "border:1px solid #d0d7de;padding:3px 6px;font-size:13px;"
 _CODE_STYLE = "font-family:Menlo,Consolas,monospace;font-size:13px;"
@@ -127,7 +126,7 @@ class _Prepared:
     @property
     def full_html(self) -> Markup:
         if self._html is None:
-            # nosec B704 below: SAFE_MARKDOWN made it (raw HTML off, links vetted by is_safe_link, text escaped)
+            # B704 below, reviewed: safe_markdown() made it (raw HTML off, links vetted by is_safe_link, text escaped)
             self._html = Markup(_styled_markdown(self.view.summary or ""))  # nosec B704
         return self._html
 
@@ -197,14 +196,15 @@ def _paper_context(prepared: _Prepared, limit: int | None, has_page: bool) -> di
 
 
 def _styled_markdown(markdown: str) -> str:
-    tokens = _MARKDOWN.parse(markdown)
+    parser = safe_markdown()  # raw HTML off, links vetted by is_safe_link
+    tokens = parser.parse(markdown)
     for token in tokens:
         for part in [token, *(token.children or [])]:
             if (part.nesting == 1 or part.type in ("code_inline", "fence", "code_block")) and part.tag in _STYLES:
                 part.attrSet("style", _STYLES[part.tag])
                 if part.tag == "a":  # the dark-mode override recolours links by class
                     part.attrSet("class", "ab-link")
-    rendered: str = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    rendered: str = parser.renderer.render(tokens, parser.options, {})
     return rendered
 
 

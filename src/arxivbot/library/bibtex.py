@@ -67,7 +67,7 @@ def read_bibtex_file(path: Path) -> BibtexFile:
 
 def parse_bibtex(text: str, path: Path) -> BibtexFile:
     """Parse BibTeX ``text`` read from ``path`` (named in warnings and errors)."""
-    import bibtexparser
+    from bibtexparser.entrypoint import parse_string
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
     content = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("%"))
@@ -78,7 +78,7 @@ def parse_bibtex(text: str, path: Path) -> BibtexFile:
         )
     # bibtexparser logs its own account of each broken block; ours names the file, key and line.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    library = parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     warnings = [_failed_block_warning(path, block) for block in library.failed_blocks]
     items: list[LibraryItem] = []
     for entry in library.entries:

@@ -18,12 +18,16 @@ XML escaping itself is left to the XML libraries (lxml, feedgen), which always e
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # Characters that can start inline markup anywhere in a line (code, emphasis, links, tables,
 # strikethrough). A link needs "[", so escaping the brackets is enough to keep "(...)" plain text,
@@ -31,7 +35,6 @@ from markupsafe import Markup
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # Markup that only counts at the start of a line: headings, lists, block quotes, ordered lists.
 _LINE_START = re.compile(r"^([#+\-=]|\d+(?=[.)]))")
-_WHITESPACE = re.compile(r"\s+")
 _UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
 # A character reference ("&#58;", "&colon;", "java&#115;cript") is decoded inside link destinations,
 # so the model could spell a scheme the check above never sees: such references are shown literally.
@@ -40,7 +43,8 @@ _CHARACTER_REFERENCE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Z
 
 def one_line(text: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces."""
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() knows the same whitespace as the regular expression's \s, and is several times faster.
+    return " ".join(text.split())
 
 
 def escape_markdown(text: str, *, at_line_start: bool = True) -> str:
@@ -77,7 +81,7 @@ def neutralize_model_markdown(text: str) -> str:
     after = len(lines) + 1
     code: set[int] = set()
     unclosed: str | None = None
-    for token in _BLOCKS.parse("\n".join(lines) + "\n\n.\n"):
+    for token in _code_blocks().parse("\n".join(lines) + "\n\n.\n"):
         if token.type in ("fence", "code_block") and token.map:
             code.update(range(*token.map))
             if token.type == "fence" and token.map[1] > after:
@@ -96,8 +100,14 @@ def _neutralize_line(line: str) -> str:
     return _UNSAFE_SCHEME.sub(lambda m: f"{m.group(0)[:-1]}&#8203;:", line)
 
 
-# Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices.
-_BLOCKS = MarkdownIt("commonmark", {"html": False})
+# The parsers are built on first use: only runs that have summaries or deliveries need markdown-it.
+@functools.cache
+def _code_blocks() -> MarkdownIt:
+    """Only for finding code blocks; GitHub's tables cannot hold code blocks, so plain CommonMark suffices."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
+
 
 # Link targets a summary may carry into href/src; everything else (javascript:, vbscript:, data:, file:,
 # blob:, any scheme a browser or mail reader may add one day) is refused.
@@ -129,23 +139,22 @@ def _scheme_is_safe(cleaned: str) -> bool:
     return ":" not in first_segment
 
 
-class _SafeMarkdown(MarkdownIt):
-    """CommonMark + GitHub tables and strikethrough, raw HTML off, links checked by :func:`is_safe_link`.
+@functools.cache
+def safe_markdown() -> MarkdownIt:
+    """The one markdown parser for model text everywhere (page, feeds, e-mail, chat), built once.
 
+    CommonMark + GitHub tables and strikethrough, raw HTML off, links checked by :func:`is_safe_link`:
     markdown-it calls ``validateLink`` for every inline link, image, autolink and reference
     definition, after decoding character references and percent-encoding the target.
     """
+    from markdown_it import MarkdownIt
 
-    def __init__(self) -> None:
-        super().__init__("commonmark", {"html": False, "linkify": False, "typographer": False})
-        self.enable(["table", "strikethrough"])
+    class SafeMarkdown(MarkdownIt):
+        def validateLink(self, url: str) -> bool:  # markdown-it's name for the hook
+            return is_safe_link(url)
 
-    def validateLink(self, url: str) -> bool:  # markdown-it's name for the hook
-        return is_safe_link(url)
-
-
-# The one markdown parser for model text everywhere (page, feeds, e-mail, chat).
-SAFE_MARKDOWN = _SafeMarkdown()
+    parser = SafeMarkdown("commonmark", {"html": False, "linkify": False, "typographer": False})
+    return parser.enable(["table", "strikethrough"])
 
 
 def markdown_to_html(text: str) -> Markup:
@@ -154,7 +163,7 @@ def markdown_to_html(text: str) -> Markup:
     Safe by construction (module docstring): raw HTML in ``text`` comes out escaped, every link and
     image target is http(s), mailto or relative, and all text and attributes are escaped.
     """
-    rendered = SAFE_MARKDOWN.render(text)
+    rendered = safe_markdown().render(text)
     return Markup(rendered)  # nosec B704  # markdown-it made it: html off, links vetted by is_safe_link, text escaped
 
 

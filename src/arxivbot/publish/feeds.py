@@ -72,16 +72,42 @@ def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | N
     The history window ends at ``newest`` (the newest digest, which the caller has already loaded),
     not at the clock: a bot that paused for a while (or an offline demo of an old day) still
     publishes its last papers instead of an empty feed. ``now`` only matters while there is no digest.
+
+    Each item is rendered once for all the feeds it is in (its HTML body once for both formats), and
+    only when it is not in the fragment cache beside the database (:mod:`~arxivbot.publish.fragments`):
+    a day's run renders its new papers and splices the rest in, byte for byte as a full rendering.
     """
+    from arxivbot.publish.fragments import FragmentCache, fragment_cache_path
+
     newest_day = newest.day if newest else now.astimezone(timezone.utc).date()
     since = feed_window_start(config, newest_day)
     updated = newest.generated_at if newest else now
+    scopes = store.feed_items_by_scope(since, config.feeds.max_items, (None, *config.categories))
+    cache = FragmentCache.load(fragment_cache_path(config.storage.database))
+    keys = {category: [cache.key_of(item) for item in items] for category, items in scopes.items()}
+    missing = {
+        key: item
+        for category, items in scopes.items()
+        for key, item in zip(keys[category], items, strict=True)
+        if key not in cache
+    }
+    if missing:
+        fragments = _render_fragments(list(missing.items()), config, updated)
+        if fragments is None:  # feedgen's layout is not what we splice into: render every feed whole
+            return {
+                feed_path(fmt, category): render_feed(items, config, fmt=fmt, category=category, updated=updated)
+                for category, items in scopes.items()
+                for fmt in FEED_FORMATS
+            }
+        cache.add(fragments)
     feeds: dict[str, bytes] = {}
-    for category in (None, *config.categories):
-        items = store.feed_items(since, config.feeds.max_items, category)
+    for category in scopes:
         for fmt in FEED_FORMATS:
-            feeds[feed_path(fmt, category)] = render_feed(items, config, fmt=fmt, category=category, updated=updated)
-    log.debug("rendered %d feeds of papers since %s", len(feeds), since)
+            head, tail = _envelope(config, fmt=fmt, category=category, updated=updated)
+            body = b"".join(cache.fragment(key, fmt) for key in keys[category])
+            feeds[feed_path(fmt, category)] = head + body + tail
+    cache.save(used=[key for category_keys in keys.values() for key in category_keys])
+    log.debug("rendered %d feeds of papers since %s (%d new items)", len(feeds), since, len(missing))
     return feeds
 
 
@@ -93,10 +119,53 @@ def render_feed(
         raise ValueError(f"unknown feed format {fmt!r}")
     generator = _feed_generator(config, fmt=fmt, category=category, updated=updated)
     for item in items:
-        _add_item(generator, item, fmt)
+        _add_item(generator, item, fmt, item_content_html(item))
+    return _serialize(generator, fmt)
+
+
+def _serialize(generator: FeedGenerator, fmt: str) -> bytes:
     if fmt == "rss":
         return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
     return bytes(generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+
+
+# Where items go in a pretty-printed feed: before the line that closes the channel (RSS) or the feed.
+_CLOSING = {"rss": b"</channel>", "atom": b"</feed>"}
+_ITEM_END = {"rss": b"</item>\n", "atom": b"</entry>\n"}
+
+
+def _envelope(config: Config, *, fmt: str, category: str | None, updated: datetime) -> tuple[bytes, bytes]:
+    """A feed without items, cut where its items go: (everything before, everything after)."""
+    empty = _serialize(_feed_generator(config, fmt=fmt, category=category, updated=updated), fmt)
+    cut = empty.rfind(b"\n", 0, empty.rindex(_CLOSING[fmt])) + 1
+    return empty[:cut], empty[cut:]
+
+
+def _render_fragments(
+    items: list[tuple[str, FeedItem]], config: Config, updated: datetime
+) -> dict[str, dict[str, bytes]] | None:
+    """Render items the cache lacks, in one feed per format, and cut that feed into one fragment per item.
+
+    An item's text can never hold its closing tag (``<`` is always escaped), so the cut is exact.
+    """
+    contents = [item_content_html(item) for _, item in items]  # one HTML body per item, for both formats
+    fragments: dict[str, dict[str, bytes]] = {key: {} for key, _ in items}
+    for fmt in FEED_FORMATS:
+        generator = _feed_generator(config, fmt=fmt, category=None, updated=updated)
+        for (_, item), content in zip(items, contents, strict=True):
+            _add_item(generator, item, fmt, content)
+        head, tail = _envelope(config, fmt=fmt, category=None, updated=updated)
+        whole = _serialize(generator, fmt)
+        if not (whole.startswith(head) and whole.endswith(tail)):
+            log.warning("feedgen's %s layout is not the expected one: feeds rendered whole", fmt)
+            return None
+        pieces = whole[len(head) : len(whole) - len(tail)].split(_ITEM_END[fmt])
+        if len(pieces) != len(items) + 1 or pieces[-1]:
+            log.warning("feedgen's %s items could not be told apart: feeds rendered whole", fmt)
+            return None
+        for (key, _), piece in zip(items, pieces, strict=False):
+            fragments[key][fmt] = piece + _ITEM_END[fmt]
+    return fragments
 
 
 def item_content_html(item: FeedItem) -> str:
@@ -169,7 +238,7 @@ def _feed_generator(config: Config, *, fmt: str, category: str | None, updated: 
     return generator
 
 
-def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str) -> None:
+def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str, content: str) -> None:
     scored = item.scored
     paper = scored.paper
     moment = datetime.combine(item.day, time(0, 0), tzinfo=timezone.utc)
@@ -191,18 +260,18 @@ def _add_item(generator: FeedGenerator, item: FeedItem, fmt: str) -> None:
         entry.dc.dc_creator(", ".join(authors))
     for category in dict.fromkeys((scored.category, *paper.categories)):
         entry.category(term=xml_text(category), scheme="https://arxiv.org/archive/", label=category)
-    entry.content(item_content_html(item), type="html")
+    entry.content(content, type="html")
     entry.arxivbot.facts(announce_type=scored.announcement.announce_type, score=scored.score)
 
 
-class _FeedNamespaces(BaseExtension):
+class _FeedNamespaces(BaseExtension):  # type: ignore[misc]  # feedgen ships no types
     """Declares our namespaces once, on the feed's root element."""
 
     def extend_ns(self) -> dict[str, str]:
         return {"arxiv": ARXIV_NS, "arxivbot": ARXIVBOT_NS}
 
 
-class _EntryFacts(BaseEntryExtension):
+class _EntryFacts(BaseEntryExtension):  # type: ignore[misc]  # feedgen ships no types
     """``<arxiv:announce_type>`` (arXiv's own element) and ``<arxivbot:score>`` on every item."""
 
     def __init__(self) -> None:

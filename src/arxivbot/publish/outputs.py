@@ -18,7 +18,7 @@ from pathlib import Path
 from arxivbot.config import Config
 from arxivbot.deliver.channel import Edition
 from arxivbot.errors import OutputError, PublishError
-from arxivbot.files import write_atomic
+from arxivbot.files import write_all_atomic
 from arxivbot.models import Delivery, Digest
 from arxivbot.publish.readme import load_readme_template, render_readme
 from arxivbot.publish.repository import repository_url
@@ -66,7 +66,7 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
     for relative, payload in update_site(store, config, now, published=_reader_of(site_dir)).files.items():
         files[site_dir / relative] = payload
     try:
-        written = [path for path, payload in files.items() if write_atomic(path, payload)]
+        written = write_all_atomic(files)
     except OutputError as err:
         raise PublishError(str(err)) from None
     for path in written:

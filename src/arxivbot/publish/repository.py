@@ -57,6 +57,8 @@ def _web_address(remote: str) -> str | None:
     Credentials in a remote URL (a token some set-ups put there) are dropped: they must never be published.
     """
     scp = _SCP_STYLE.match(remote)
+    host: str
+    path: str
     if scp and "://" not in remote:
         host, path = scp["host"], scp["path"]
     else:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from arxivbot.store import Store
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class EmbeddingError(ArxivbotError):
@@ -204,7 +205,8 @@ class EmbeddingScorer:
             raise EmbeddingError(
                 f"vectors of {vectors.shape[1]} dimensions, the model was fitted on {self.coef.shape[0] - 1}"
             )
-        return vectors @ self.coef[:-1] + self.coef[-1]
+        margins: np.ndarray = vectors @ self.coef[:-1] + self.coef[-1]
+        return margins
 
 
 class Fallback:
@@ -229,7 +231,7 @@ class Fallback:
     def explain(self, paper: Paper, rating: Rating) -> Reason:
         return self._try(lambda scorer: scorer.explain(paper, rating))
 
-    def _try(self, call: Any) -> Any:
+    def _try(self, call: Callable[[Scorer], _T]) -> _T:
         if self.primary is not None:
             try:
                 return call(self.primary)

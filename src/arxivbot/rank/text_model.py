@@ -103,7 +103,8 @@ class TextModel:
             return margin
         m_mean, m_sd, n_mean, n_sd = self.standardise
         nearest = self.similarity(x) @ self.library_weights
-        return (margin - m_mean) / m_sd + self.recipe.nearest_weight * (nearest - n_mean) / n_sd
+        fused: np.ndarray = (margin - m_mean) / m_sd + self.recipe.nearest_weight * (nearest - n_mean) / n_sd
+        return fused
 
     def similarity(self, vectors: Any) -> np.ndarray:
         """Cosine similarity of each row to each library paper (papers × library)."""
@@ -229,7 +230,8 @@ def recency_weights(count: int) -> np.ndarray:
     if count == 0:
         return np.zeros(0)
     weights = 1.0 / (1.0 + np.log10(np.arange(count) + 1.0))
-    return weights / weights.sum()
+    normalised: np.ndarray = weights / weights.sum()
+    return normalised
 
 
 def _classifier(recipe: Recipe) -> Any:

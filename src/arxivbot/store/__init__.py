@@ -16,9 +16,10 @@ the code depends on the :class:`Store` protocol only.
 """
 
 from arxivbot.models import HttpValidators
+from arxivbot.store.papers import SavedListing
 from arxivbot.store.protocol import Store
 from arxivbot.store.rows import utc_now
 from arxivbot.store.sqlite import SQLiteStore, open_store
 
 # HttpValidators lives in arxivbot.models; it is re-exported for older imports.
-__all__ = ["HttpValidators", "SQLiteStore", "Store", "open_store", "utc_now"]
+__all__ = ["HttpValidators", "SQLiteStore", "SavedListing", "Store", "open_store", "utc_now"]

@@ -125,7 +125,8 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 
 
 def _is_empty(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    count: int = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return count == 0
 
 
 def open_error(path: Path, err: sqlite3.DatabaseError, *, readonly: bool = False) -> StoreError:

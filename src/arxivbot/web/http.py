@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -30,7 +32,30 @@ def send(request: Request, resource: Resource | None, *, page: bool = False, sta
     """
     if resource is None:
         return not_found()
-    gzipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    answers = _answers(resource, _accepts_gzip(request.headers.get("accept-encoding", "")), page, status)
+    if status == 200 and _not_modified(request, answers.etag, resource.last_modified):
+        return answers.not_modified
+    return answers.full
+
+
+@dataclass(frozen=True, slots=True)
+class _Answers:
+    etag: str
+    full: Response
+    not_modified: Response
+
+
+# The hot files (feeds, front page, assets) in both encodings; a miss costs what every request did before.
+@functools.lru_cache(maxsize=64)
+def _answers(resource: Resource, gzipped: bool, page: bool, status: int) -> _Answers:
+    """The full answer and the 304 for one file in one encoding, built once and sent by every request.
+
+    A Starlette ``Response`` is plain data (status, encoded headers, body) that nothing here changes
+    after building it (no middleware edits headers), so one object answers every request: ``/rss`` at 32
+    connections then costs the framework's floor, not a header encoding per request. The key is the
+    resource itself (its bytes, validators, date): a re-rendered site brings new resources, and the
+    old ones age out.
+    """
     etag = resource.gzip_etag if gzipped else resource.etag
     headers = {
         "ETag": etag,
@@ -41,13 +66,12 @@ def send(request: Request, resource: Resource | None, *, page: bool = False, sta
     }
     if page:
         headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
-    if status == 200 and _not_modified(request, etag, resource.last_modified):
-        return Response(status_code=304, headers=headers)
+    not_modified = Response(status_code=304, headers=headers)
     headers["Content-Type"] = resource.content_type
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-        return Response(resource.gzip_body, status_code=status, headers=headers)
-    return Response(resource.body, status_code=status, headers=headers)
+    body = resource.gzip_body if gzipped else resource.body
+    return _Answers(etag, Response(body, status_code=status, headers=headers), not_modified)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
