@@ -35,7 +35,7 @@ from arxivbot.errors import ArxivbotError, LLMAuthError, StoreError
 from arxivbot.models import Announcement, Delivery, HttpValidators, RunReport, ScoredPaper
 from arxivbot.publish.outputs import FILES_CHANNEL, FilesChannel
 from arxivbot.recovery import recover_unfinished_runs
-from arxivbot.relevance import judge_client, library_of, rank_announcements, recent_history, with_judge_figures
+from arxivbot.relevance import library_of, rank_announcements, rank_day, recent_history, with_judge_figures
 from arxivbot.runlock import run_lock
 from arxivbot.runtime import Runtime
 from arxivbot.store import SavedListing, Store, open_store
@@ -288,23 +288,9 @@ class _Cycle:
         """Rank the window's announcements and store the day's digest (replacing a re-run's)."""
         window_start = _window_start(self.store, digest_day, self.config.days_back)
         candidates = self._candidates(window_start, digest_day)
-        library = library_of(self.config, self.store, self.runtime, save=True)
-        if library is not None:
-            self.warnings.extend(library.warnings)
-        history = recent_history(self.config, self.store, digest_day) if library is not None else []
-        with judge_client(self.config, self.runtime, library, self.warnings) as llm:
-            ranking, ranker = rank_announcements(
-                self.config,
-                candidates,
-                self.store.digested_before(digest_day),
-                library=library,
-                history=history,
-                store=self.store,
-                llm=llm,
-            )
-        self.judge = getattr(ranker, "judge", None)
-        self.warnings.extend(getattr(self.judge, "warnings", ()))
-        self.warnings.extend(w for part in ranker.parts if (w := getattr(part.scorer, "warning", "")))
+        ranked = rank_day(self.config, self.store, self.runtime, candidates, digest_day)
+        ranking, self.judge = ranked.ranking, ranked.judge
+        self.warnings.extend(ranked.warnings)
         self.store.save_digest(
             digest_day,
             ranking,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from arxivbot.config import Config
@@ -21,10 +21,12 @@ from arxivbot.runtime import Runtime
 from arxivbot.store import Store
 
 __all__ = [
+    "RankedDay",
     "gather_evidence",
     "judge_client",
     "library_of",
     "rank_announcements",
+    "rank_day",
     "recent_history",
     "with_judge_figures",
 ]
@@ -32,6 +34,36 @@ __all__ = [
 # The most background papers a library model is fitted against: about a week of a busy set of
 # categories; more costs fitting time and memory and adds little (the newest are kept).
 BACKGROUND_CAP = 6000
+
+
+@dataclass(frozen=True)
+class RankedDay:
+    """What the rank stage of a run gives back: the ranking, the LLM judge (for the run's token
+    figures) when one ran, and the warnings the library, the judge and the scorers gave."""
+
+    ranking: list[ScoredPaper]
+    judge: object
+    warnings: tuple[str, ...]
+
+
+def rank_day(
+    config: Config, store: Store, runtime: Runtime, candidates: Sequence[Announcement], day: date
+) -> RankedDay:
+    """The rank stage of ``arxivbot run``: load the library (saving what it fetched), open the judge's
+    LLM client when the judge is on, rank ``candidates`` against the papers listed before ``day``."""
+    warnings: list[str] = []
+    library = library_of(config, store, runtime, save=True)
+    if library is not None:
+        warnings.extend(library.warnings)
+    history = recent_history(config, store, day) if library is not None else []
+    with judge_client(config, runtime, library, warnings) as llm:
+        ranking, ranker = rank_announcements(
+            config, candidates, store.digested_before(day), library=library, history=history, store=store, llm=llm
+        )
+    judge = getattr(ranker, "judge", None)
+    warnings.extend(getattr(judge, "warnings", ()))
+    warnings.extend(w for part in ranker.parts if (w := getattr(part.scorer, "warning", "")))
+    return RankedDay(ranking, judge, tuple(warnings))
 
 
 def rank_announcements(
