@@ -104,12 +104,8 @@ class KeywordMatcher:
         return self._total(map(weight, found), map(weight, in_title)), bool(found), excluded
 
     def rate_many(self, texts: Iterable[tuple[str, str]]) -> list[tuple[float, bool, bool]]:
-        """:meth:`rate` of each ``(title, abstract)``: the same numbers, at a fraction of the cost per paper.
-
-        In word mode, each paper takes one pass of the automaton over its title and one over its
-        abstract; a paper whose words prove single-word keywords only (most papers) is then rated with
-        C-level set operations alone, and the others confirm their phrases as :meth:`rate` does.
-        """
+        """:meth:`rate` of each ``(title, abstract)``, cheaper per paper: in word mode, a paper whose words
+        prove single-word keywords only (most papers) is rated with C-level set operations alone."""
         if self.mode == "substring" or self._scanner is None:
             return [self.rate(title, abstract) for title, abstract in texts]
         scan = self._scanner.find_matches_as_indexes
