@@ -686,3 +686,24 @@ def test_word_mode_agrees_with_a_plain_regex_matcher_on_random_text(unicode_keyw
         expected = tuple(k for k in keywords if k in expected_title or _plain_word_match(k, abstract))
         excluded = any(_plain_word_match(k, title) or _plain_word_match(k, abstract) for k in excludes)
         assert scan == (expected, expected_title, excluded), (title, abstract)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "weights"),
+    [
+        (["LLM", "RL", "State Space", "Decode", "Decoding", "C++", "naïve"], {}),
+        (["LLM", "RL", "Pipeline", "mixture of experts"], {"RL": 2.5, "Pipeline": 0.1}),
+        (["Efficient", "Inference"], {}),
+    ],
+)
+def test_rating_many_papers_gives_each_papers_rating(keywords: list[str], weights: dict[str, float]) -> None:
+    matcher = KeywordMatcher(keywords, ["survey"], weights=weights)
+    texts = [
+        ("LLM decoding", "We decode RL state spaces; a state-space model with C++ kernels."),
+        ("A survey of LLMs", "Pipelined inference is efficient, particularly in the world of RL."),
+        ("Naïve Bayes", "A naïve state of the art, with mixture-of-experts and efficiency."),
+        ("Nothing here", "Graphs and sets."),
+        ("State Space Models", "Decoding, decoded, decodes: LLMs pipelining inference efficiently."),
+        ("RL–based “LLM” agents", "Non-ASCII punctuation — around RL’s words, and spaces."),
+    ]
+    assert matcher.rate_many(texts) == [matcher.rate(title, abstract) for title, abstract in texts]

@@ -18,11 +18,10 @@ _WORD = re.compile(r"[^\W_]+")
 # same words (as bytes). The few characters outside ASCII go through `_ascii_words` below, an
 # encoding error handler: a letter or digit becomes DEL (0x7f, which the table keeps inside words,
 # so "naïve" stays one word, matching no ASCII keyword), anything else becomes a space ("LLM’s",
-# "state–space"). NUL is kept as a word too: it separates a title from its abstract when both are
-# split at once.
+# "state–space").
 _WORD_DEL = 0x7F
 _ASCII_TABLE = bytes(
-    ord(chr(c).lower()) if chr(c).isalnum() or c in (_WORD_DEL, 0) else ord(" ") for c in range(128)
+    ord(chr(c).lower()) if chr(c).isalnum() or c == _WORD_DEL else ord(" ") for c in range(128)
 ) + bytes(range(128, 256))
 _ASCII_WORDS_ERRORS = "arxivbot.ascii-words"
 
@@ -58,16 +57,13 @@ def ascii_words_of(text: str) -> list[bytes]:
     return text.encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE).split()
 
 
-def ascii_word_text(title: str, abstract: str) -> tuple[bytes, int]:
-    """Title and abstract as one text of the words of :func:`ascii_words_of`, each between spaces.
+def ascii_word_text(text: str) -> bytes:
+    """``text`` as the words of :func:`ascii_words_of`, each between spaces: ``b" rl based real world "``.
 
-    ``b" <title words> \\0 <abstract words> "``, lowercased, everything but letters and digits a space:
-    ``b" form "`` occurs in it exactly where ``form`` is a whole word. Also returns where the title
-    ends (a match ending there or before is in the title). The error handler replaces each character
-    outside ASCII by one byte, so positions in the title are positions in the text.
+    Lowercased, everything but letters and digits a space: ``b" form "`` occurs in it exactly where
+    ``form`` is a whole word.
     """
-    text = f" {title} \0 {abstract} ".encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE)
-    return text, len(title) + 2
+    return f" {text} ".encode("ascii", _ASCII_WORDS_ERRORS).translate(_ASCII_TABLE)
 
 
 def is_name(word: str) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 import ahocorasick_rs
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 MODES = ("word", "substring")
 
 _PROVES_NOTHING = -1  # a word a phrase needs, which proves nothing by itself
+_PATTERN = itemgetter(0)  # of an automaton's match (pattern index, start, end)
 
 
 class KeywordScan(NamedTuple):
@@ -100,6 +102,48 @@ class KeywordMatcher:
         found, in_title, excluded = self._find(title, abstract)
         weight = self._weight_at.__getitem__
         return self._total(map(weight, found), map(weight, in_title)), bool(found), excluded
+
+    def rate_many(self, texts: Iterable[tuple[str, str]]) -> list[tuple[float, bool, bool]]:
+        """:meth:`rate` of each ``(title, abstract)``, cheaper per paper: in word mode, a paper whose words
+        prove single-word keywords only (most papers) is rated with C-level set operations alone."""
+        if self.mode == "substring" or self._scanner is None:
+            return [self.rate(title, abstract) for title, abstract in texts]
+        scan = self._scanner.find_matches_as_indexes
+        code_at = self._code_at.__getitem__
+        form_at = self._scanned.__getitem__
+        plain = self._plain_patterns.issuperset
+        excluding = self._excluding
+        check_ascii = self._unicode_keywords
+        rated: list[tuple[float, bool, bool]] = []
+        for title, abstract in texts:
+            if check_ascii and not (title.isascii() and abstract.isascii()):
+                rated.append(self.rate(title, abstract))
+                continue
+            title_patterns = set(map(_PATTERN, scan(ascii_word_text(title), overlapping=True)))
+            patterns = title_patterns.union(map(_PATTERN, scan(ascii_word_text(abstract), overlapping=True)))
+            if plain(patterns):  # each word proves one term: no phrase to confirm
+                found = set(map(code_at, patterns))
+                in_title = set(map(code_at, title_patterns))
+                found.discard(_PROVES_NOTHING)
+                in_title.discard(_PROVES_NOTHING)
+                excluded = not excluding.isdisjoint(found)
+                if excluded:
+                    found -= excluding
+                    in_title -= excluding
+            else:
+                present = set(map(form_at, patterns))
+                found, in_title, excluded = self._find_words(
+                    title, abstract, scanned=(present, present.intersection(map(form_at, title_patterns)))
+                )
+            rated.append((self._score_of(found, in_title), bool(found), excluded))
+        return rated
+
+    def _score_of(self, found: Collection[int], in_title: Collection[int]) -> float:
+        if self._uniform_weight is None:
+            weight = self._weight_at.__getitem__
+            return self._total(map(weight, found), map(weight, in_title))
+        # n × w is exactly the fsum of n weights w: the same number as _total, to the last bit.
+        return round(self._uniform_weight * len(found) + self.title_bonus * (self._uniform_weight * len(in_title)), 9)
 
     def _find(self, title: str, abstract: str) -> tuple[Collection[int], Collection[int], bool]:
         """Positions (in ``self.keywords``) of the keywords found, of those in the title, and exclusion."""
@@ -212,6 +256,14 @@ class KeywordMatcher:
             if self._scanned
             else None
         )
+        # For rate_many: each pattern's term id, and the patterns that prove one term and trigger nothing.
+        self._code_at = tuple(self._proof[form] for form in self._scanned)
+        # A word a phrase needs proves nothing alone: without the phrase's trigger it changes nothing.
+        self._plain_patterns = frozenset(
+            index
+            for index, form in enumerate(self._scanned)
+            if self._code_at[index] in (_PROVES_NOTHING, *range(len(self._terms))) and form not in self._triggers
+        )
         self._trigger_forms = frozenset(self._triggers)
         # Text outside ASCII needs the slower tokeniser only when a keyword is outside ASCII too.
         self._unicode_keywords = any(not k.isascii() for k in self.keywords + self.exclude_keywords)
@@ -220,15 +272,23 @@ class KeywordMatcher:
             for t in self._terms
         )
         self._always = frozenset(i for i, t in enumerate(self._terms) if not t.forms)
+        # With one weight for every keyword (the usual case) a score is a count of keywords.
+        weights = set(self._weight_at)
+        self._uniform_weight = weights.pop() if len(weights) == 1 else None
         _log_overlaps(self.keywords)
 
-    def _find_words(self, title: str, abstract: str) -> tuple[set[int], set[int], bool]:
-        # The per-paper hot path: one automaton pass over title and abstract together (around a NUL
-        # sentinel word), and term ids gathered with C-level set operations.
+    def _find_words(
+        self, title: str, abstract: str, *, scanned: tuple[set[bytes], set[bytes]] | None = None
+    ) -> tuple[set[int], set[int], bool]:
+        # The per-paper path: one automaton pass over the title and one over the abstract (unless
+        # ``scanned`` gives the ASCII forms they hold, and those of the title), and term ids gathered
+        # with C-level set operations.
         present: set[bytes] | frozenset[str]
         present_in_title: set[bytes] | frozenset[str]
-        as_bytes = not self._unicode_keywords or (title.isascii() and abstract.isascii())
-        if as_bytes:
+        as_bytes = scanned is not None or not self._unicode_keywords or (title.isascii() and abstract.isascii())
+        if scanned is not None:
+            present, present_in_title = scanned
+        elif as_bytes:
             present, present_in_title = self._scan(title, abstract)
         else:
             title_words = words_of(title)
@@ -256,10 +316,10 @@ class KeywordMatcher:
         """The ASCII forms present in title + abstract, and those in the title."""
         if self._scanner is None:
             return set(), set()
-        text, title_end = ascii_word_text(title, abstract)
-        matches = self._scanner.find_matches_as_indexes(text, overlapping=True)
-        forms = self._scanned
-        return {forms[m[0]] for m in matches}, {forms[m[0]] for m in matches if m[2] <= title_end}
+        scan = self._scanner.find_matches_as_indexes
+        forms = self._scanned.__getitem__
+        in_title = set(map(forms, map(_PATTERN, scan(ascii_word_text(title), overlapping=True))))
+        return in_title.union(map(forms, map(_PATTERN, scan(ascii_word_text(abstract), overlapping=True)))), in_title
 
     def _term_ids(self, words: set[bytes] | frozenset[str]) -> set[int]:
         ids = set(map(self._proof.__getitem__, words))

@@ -214,6 +214,18 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestHead:
+    """What the archive needs of a stored digest without loading it: its day, size and revision.
+
+    ``revision`` changes whenever anything the digest's pages show changes (the store keeps it).
+    """
+
+    day: date
+    papers: int
+    revision: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedItem:
     """A paper as it appears in the feeds, which keep history across days."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from arxivbot.config import Config
-from arxivbot.models import Summary
+from arxivbot.models import Announcement, Summary
 from arxivbot.publish.outputs import publish_outputs
 from arxivbot.publish.pages import highlight, paper_anchor
 from arxivbot.publish.site import update_site
@@ -202,3 +203,53 @@ def test_day_pages_assets_and_the_index_are_served(archive: Config, app_kind: st
             "/search/x.json",
         ):
             assert client.get(path).status_code == 404, path
+
+
+class CountingStore:
+    """The real store, counting which digests the site loads (the archive must not load them all)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.loaded: list[date] = []
+
+    def load_digest(self, day: date) -> object:
+        self.loaded.append(day)
+        return self._store.load_digest(day)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_a_new_day_loads_only_the_digests_whose_files_change(archive: Config) -> None:
+    with open_store(archive.storage.database) as store:
+        publish_outputs(store, archive, now=NOW)
+        seed_day(store, DEC03, [make_paper("2512.00301")])
+        counting = CountingStore(store)
+        update_site(counting, archive, NOW, published=on_disk(archive))  # type: ignore[arg-type]
+
+    # The new day, the day before it (its "next" link), and December's shard; never November.
+    assert set(counting.loaded) == {DEC03, DEC02, DEC01} and NOV30 not in counting.loaded
+    assert len(counting.loaded) == len(set(counting.loaded))  # each loaded once
+
+
+def test_a_newer_version_of_a_listed_paper_re_renders_its_day(archive: Config) -> None:
+    with open_store(archive.storage.database) as store:
+        publish_outputs(store, archive, now=NOW)
+        newer = make_paper("2512.00101", title="A Renamed Paper on Graphs", version=2)
+        store.save_announcements([Announcement(paper=newer, announce_type="replace", announced=DEC03)])
+        update = update_site(store, archive, NOW, published=on_disk(archive))
+
+    assert {p for p in update.files if p.endswith("/index.html")} == {"2025-12-01/index.html"}
+    assert "A Renamed Paper on Graphs" in update.files["2025-12-01/index.html"].decode()
+    assert "search/2025-12.json" in update.files and "search/2025-11.json" not in update.files
+
+
+def test_a_page_of_another_arxivbot_version_is_rendered_again(archive: Config) -> None:
+    with open_store(archive.storage.database) as store:
+        publish_outputs(store, archive, now=NOW)
+        page = archive.output.site_dir / "2025-12-01" / "index.html"
+        stale = re.sub(rb'(name="arxivbot-key" content=")[0-9a-f]+', rb"\g<1>" + b"0" * 32, page.read_bytes())
+        page.write_bytes(stale)  # as an older release left it: same digest, another key
+        update = update_site(store, archive, NOW, published=on_disk(archive))
+
+    assert {p for p in update.files if p.endswith("/index.html")} == {"2025-12-01/index.html"}

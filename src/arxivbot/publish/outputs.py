@@ -20,6 +20,7 @@ from arxivbot.deliver.channel import Edition
 from arxivbot.errors import OutputError, PublishError
 from arxivbot.files import write_all_atomic
 from arxivbot.models import Delivery, Digest
+from arxivbot.publish.archive import HEAD_BYTES
 from arxivbot.publish.readme import load_readme_template, render_readme
 from arxivbot.publish.repository import repository_url
 from arxivbot.publish.site import latest_digest, update_site
@@ -63,7 +64,8 @@ def write_outputs(store: Store, config: Config, digest: Digest, now: datetime) -
     )
     files: dict[Path, bytes] = {config.output.readme: readme.encode("utf-8")}
     site_dir = config.output.site_dir
-    for relative, payload in update_site(store, config, now, published=_reader_of(site_dir)).files.items():
+    update = update_site(store, config, now, published=_reader_of(site_dir), published_head=_head_reader_of(site_dir))
+    for relative, payload in update.files.items():
         files[site_dir / relative] = payload
     try:
         written = write_all_atomic(files)
@@ -82,3 +84,16 @@ def _reader_of(site_dir: Path) -> Callable[[str], bytes | None]:
             return None
 
     return published
+
+
+def _head_reader_of(site_dir: Path) -> Callable[[str], bytes | None]:
+    """The first bytes of a published file, where its key is: a past day's page is not read whole."""
+
+    def head(relative: str) -> bytes | None:
+        try:
+            with (site_dir / relative).open("rb") as file:
+                return file.read(HEAD_BYTES)
+        except OSError:  # absent or unreadable: rendered again
+            return None
+
+    return head

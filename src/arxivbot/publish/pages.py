@@ -104,7 +104,7 @@ def day_path(day: date) -> str:
 
 def page_key_of(body: bytes | None) -> str | None:
     """The key a published page was rendered from (``<meta name="arxivbot-key">``), if any."""
-    match = _KEY_META.search(body[:4096]) if body else None
+    match = _KEY_META.search(body, 0, 4096) if body else None
     return match.group(1).decode() if match else None
 
 

@@ -4,7 +4,8 @@ One shard per month (``search/YYYY-MM.json``) holds every paper of that month's 
 authors, abstract, summary as plain text, reason, day, category, keywords, score — and a manifest
 (``search/manifest.json``) lists the shards, each with a ``?v=`` of its key so a browser never mixes
 an old shard with a new manifest. A run rewrites the manifest and only the shards whose month
-changed (the key scheme of ``archive.py``); the page indexes the documents with MiniSearch in the
+changed (the key scheme of ``archive.py``: a shard's key is made of its days' revisions, so an
+unchanged month is neither loaded nor rendered); the page indexes the documents with MiniSearch in the
 browser. The format is described in ``docs/serve.md`` ("The page").
 """
 
@@ -17,8 +18,8 @@ from itertools import groupby
 
 import lxml.html
 
-from arxivbot.models import Digest, DigestEntry
-from arxivbot.publish.archive import Published, Rendered, content_key
+from arxivbot.models import Digest, DigestEntry, DigestHead
+from arxivbot.publish.archive import Loader, Published, Rendered, content_key
 from arxivbot.publish.escape import markdown_to_html, one_line
 from arxivbot.publish.pages import paper_anchor
 
@@ -32,34 +33,46 @@ def shard_path(month: str) -> str:
     return f"search/{month}.json"
 
 
-def render_search_index(digests: Sequence[Digest], published: Published) -> Rendered:
-    """The manifest, and the month shards whose key differs from the published one's."""
+def render_search_index(
+    heads: Sequence[DigestHead],
+    facets: tuple[Sequence[str], Sequence[str]],
+    load: Loader,
+    published: Published,
+    head: Published,
+) -> Rendered:
+    """The manifest, and the month shards whose key differs from the published one's.
+
+    ``heads`` are the stored digests, newest first; ``facets`` every entry's categories and matched
+    keywords (``Store.digest_facets``); ``load`` is called for the days of the shards rendered only.
+    """
     rendered = Rendered()
     shards = []
-    by_month = groupby(digests, key=lambda digest: digest.day.isoformat()[:7])  # digests are newest first
+    by_month = groupby(heads, key=lambda digest: digest.day.isoformat()[:7])  # newest first
     for month, group in by_month:
         days = list(group)
-        key = content_key("search", SEARCH_SCHEMA, days)
+        key = content_key("search", SEARCH_SCHEMA, [(day.day, day.revision) for day in days])
         path = shard_path(month)
-        old = published(path)
+        old = head(path)
         unchanged = old is not None and (match := _SHARD_KEY.match(old)) is not None and match.group(1).decode() == key
-        rendered.add(path, None if unchanged else _shard(month, key, days))
+        digests = [] if unchanged else [d for day in days if (d := load(day.day)) is not None]
+        rendered.add(path, None if unchanged else _shard(month, key, digests))
         shards.append(
             {
                 "month": month,
                 "url": f"{path}?v={key[:12]}",
                 "days": len(days),
-                "papers": sum(len(d.entries) for d in days),
+                "papers": sum(day.papers for day in days),
             }
         )
+    categories, keywords = facets
     manifest = {
         "schema": SEARCH_SCHEMA,
-        "days": len(digests),
+        "days": len(heads),
         "papers": sum(shard["papers"] for shard in shards),
-        "first_day": digests[-1].day.isoformat() if digests else None,
-        "last_day": digests[0].day.isoformat() if digests else None,
-        "categories": sorted({e.scored.category for d in digests for e in d.entries}),
-        "keywords": sorted({k for d in digests for e in d.entries for k in e.scored.matched_keywords}),
+        "first_day": heads[-1].day.isoformat() if heads else None,
+        "last_day": heads[0].day.isoformat() if heads else None,
+        "categories": list(categories),
+        "keywords": list(keywords),
         "shards": shards,
     }
     body = _json(manifest)

@@ -3,7 +3,8 @@
 ``update_site`` turns the database into the site's files and touches nothing else: the web service
 holds them in memory (``served.py``), and ``outputs.publish_outputs`` writes them (with the README)
 after a run. It is incremental: given the files already published, it renders only what changed
-(``archive.py`` explains the keys); ``render_site`` renders everything.
+(``archive.py`` explains the keys), loading from the database only the digests it renders;
+``render_site`` renders everything.
 
 ::
 
@@ -29,7 +30,7 @@ from typing import Any
 from arxivbot import __version__
 from arxivbot.config import Config
 from arxivbot.models import Digest, DigestEntry
-from arxivbot.publish.archive import FRONT_PAGE, NOT_FOUND_PAGE, load_archive, render_archive, static_assets
+from arxivbot.publish.archive import FRONT_PAGE, NOT_FOUND_PAGE, DigestLoader, render_archive, static_assets
 from arxivbot.publish.escape import markdown_to_html, one_line
 from arxivbot.publish.feeds import abstract_url, feed_path, pdf_url, render_feeds
 from arxivbot.publish.pages import PageSettings
@@ -82,23 +83,28 @@ def update_site(
     now: datetime | None = None,
     *,
     published: Callable[[str], bytes | None] = _nothing_published,
+    published_head: Callable[[str], bytes | None] | None = None,
     served: bool = False,
 ) -> SiteUpdate:
     """The site's files read from the database, rendering only those that differ from ``published``.
 
-    ``published(path)`` gives the bytes of a file as published now (None when absent). ``served``
-    renders the pages for ``arxivbot serve``, which adds the like/dislike buttons.
+    ``published(path)`` gives the bytes of a file as published now (None when absent), and
+    ``published_head(path)`` (default: ``published``) at least its first ``HEAD_BYTES``, where the
+    keys of pages and search shards are. Only the digests of the files rendered are loaded.
+    ``served`` renders the pages for ``arxivbot serve``, which adds the like/dislike buttons.
     """
     moment = now or datetime.now(timezone.utc)
-    digests = load_archive(store)
-    latest = digests[0] if digests else None
+    head = published_head or published
+    heads = store.digest_heads()
+    load = DigestLoader(store)
+    latest = load(heads[0].day) if heads else None
     settings = PageSettings.of(config, served=served)
     files: dict[str, bytes] = {PAPERS_JSON: render_papers_json(latest, config)}
     files.update(render_feeds(store, config, moment, latest))
     paths = set(files)
     for part in (
-        render_archive(digests, settings, published),
-        render_search_index(digests, published),
+        render_archive(heads, settings, load, published, head),
+        render_search_index(heads, store.digest_facets(), load, published, head),
         static_assets(published),
     ):
         files.update(part.files)

@@ -47,12 +47,16 @@ class KeywordScorer:
         """Keywords need no learning."""
 
     def score(self, papers: Sequence[Paper]) -> list[Rating]:
-        rate = self.matcher.rate
         everything = not self.matcher.keywords  # no keywords: every paper stays a candidate, at 0
+        # Ratings are values, and a day's papers share a few dozen of them: each is built once.
+        shared: dict[tuple[float, bool, bool], Rating] = {}
         ratings = []
-        for paper in papers:
-            score, matched, excluded = rate(paper.title, paper.abstract)
-            ratings.append(Rating(score, matched or everything, excluded))
+        for score, matched, excluded in self.matcher.rate_many((paper.title, paper.abstract) for paper in papers):
+            verdict = (score, matched or everything, excluded)
+            rating = shared.get(verdict)
+            if rating is None:
+                rating = shared[verdict] = Rating(*verdict)
+            ratings.append(rating)
         return ratings
 
     def explain(self, paper: Paper, rating: Rating) -> Reason:

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from arxivbot.models import Digest, DigestEntry, FeedItem, ScoredPaper, Summary
+from arxivbot.models import KEYWORD_SCORER, Digest, DigestEntry, DigestHead, FeedItem, ScoredPaper, Summary
 from arxivbot.store.connection import Database
 from arxivbot.store.rows import (
     ENTRY_COLUMNS,
@@ -100,6 +100,29 @@ class DigestStore(Database):
     def digest_days(self) -> list[date]:
         """Days that have a digest, newest first."""
         return [date.fromisoformat(r[0]) for r in self._db.execute("SELECT day FROM digests ORDER BY day DESC")]
+
+    def digest_heads(self) -> list[DigestHead]:
+        """Every stored digest's day, paper count and revision, newest first, without loading them."""
+        rows = self._db.execute(
+            """SELECT d.day, d.revision, (SELECT count(*) FROM digest_entries e WHERE e.day = d.day)
+               FROM digests d ORDER BY d.day DESC"""
+        )
+        return [DigestHead(date.fromisoformat(day), papers, revision) for day, revision, papers in rows]
+
+    def digest_facets(self) -> tuple[list[str], list[str]]:
+        """The categories and the matched keywords of every stored digest entry, each sorted."""
+        categories = [row[0] for row in self._db.execute("SELECT DISTINCT category FROM digest_entries ORDER BY 1")]
+        # The keyword scorer's terms, read inside SQLite: no entry's reasons are decoded in Python.
+        keywords = [
+            row[0]
+            for row in self._db.execute(
+                """SELECT DISTINCT term.value FROM digest_entries e, json_each(e.reasons) AS reason,
+                       json_each(reason.value, '$.terms') AS term
+                   WHERE json_extract(reason.value, '$.scorer') = ? ORDER BY 1""",
+                (KEYWORD_SCORER,),
+            )
+        ]
+        return categories, keywords
 
     def load_digest(self, day: date) -> Digest | None:
         """The stored digest of ``day`` with each paper's newest stored summary attached."""
