@@ -7,7 +7,7 @@ day and links to every day, newest first, grouped by month.
 Incremental, at a cost that does not grow with the archive: each page carries a key
 (``<meta name="arxivbot-key">``), a hash of what it is rendered from — its digest's revision, which
 the store changes whenever the digest, a listed paper or a summary of one changes (migration
-``0015_digest_revision``), its neighbours, the page settings, arxivbot's version and the templates
+``0013_digest_revision``), its neighbours, the page settings, arxivbot's version and the templates
 and static files (``assets.fingerprint``). The keys are computed from the digests' heads
 (:class:`~arxivbot.models.DigestHead`, one light query), and compared with the key at the top of the
 page already published (on disk for ``arxivbot run``, in memory for ``arxivbot serve``); only a day

@@ -2,7 +2,6 @@
 -- changes: the digest or its entries saved again, a newer version of a listed paper, a summary of a
 -- listed paper. The archive puts it in each page's key and compares keys without loading every stored
 -- digest on every run (issue 15). Triggers keep it, so every write path, present or future, does.
--- Numbered 0015, not 0012: the library's migrations (another branch) take the numbers before it.
 ALTER TABLE digests ADD COLUMN revision TEXT NOT NULL DEFAULT '';
 
 UPDATE digests SET revision = lower(hex(randomblob(8)));
