@@ -75,7 +75,7 @@ def encode_model(model: TextModel) -> bytes:
         library_indptr=library.indptr,
         library_weights=np.asarray(model.library_weights, dtype=_FLOAT64),
         background_scores=np.asarray(model.background_scores, dtype=_FLOAT64),
-        meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=_UINT8),
+        meta=np.frombuffer(json.dumps(meta).encode(), dtype=_UINT8),  # ASCII: any str encodes
     )
     return buffer.getvalue()
 
