@@ -59,20 +59,17 @@ class LibraryScorer:
         self.cached = False  # the last fit came from the cache
 
     def fit(self, evidence: Evidence) -> None:
-        from arxivbot.rank.text_model import TextModel, fingerprint, fit_text_model
+        from arxivbot.rank.model_blob import encode_model
+        from arxivbot.rank.text_model import fingerprint, fit_text_model
 
         if not evidence.library:
             raise ValueError("the library scorer needs at least one library paper")
         key = fingerprint(self.recipe, evidence.library, evidence.disliked)
-        cached = self.store.load_fitted_model(key) if self.store is not None else None
-        if cached is not None and self.now() - cached[1] <= MODEL_MAX_AGE:
-            try:
-                self.model = TextModel.loads(cached[0])
-                self.cached = True
-                log.info("Library model loaded from the cache (%d library papers)", len(evidence.library))
-                return
-            except Exception as err:  # an unreadable blob (another scikit-learn): fit again
-                log.info("Cached library model unusable (%s): fitting again", err)
+        self.model = self._cached_model(key)
+        if self.model is not None:
+            self.cached = True
+            log.info("Library model loaded from the cache (%d library papers)", len(evidence.library))
+            return
         self.model = fit_text_model(self.recipe, evidence.library, evidence.disliked, evidence.background)
         self.cached = False
         log.info(
@@ -81,7 +78,21 @@ class LibraryScorer:
             len(evidence.disliked) + len(evidence.background),
         )
         if self.store is not None and self.save:
-            self.store.save_fitted_model(key, "tfidf", self.model.dumps(), self.now())
+            self.store.save_fitted_model(key, "tfidf", encode_model(self.model), self.now())
+
+    def _cached_model(self, key: str) -> TextModel | None:
+        """The model cached under ``key`` if it is recent and reads back as a valid model; a blob that
+        does not (truncated, tampered with, another format) costs one warning and a fresh fit."""
+        from arxivbot.rank.model_blob import ModelBlobError, decode_model
+
+        cached = self.store.load_fitted_model(key) if self.store is not None else None
+        if cached is None or self.now() - cached[1] > MODEL_MAX_AGE:
+            return None
+        try:
+            return decode_model(cached[0], self.recipe)
+        except ModelBlobError as err:
+            log.warning("Cached library model ignored: %s; fitting it again", err)
+            return None
 
     def raw_scores(self, papers: Sequence[Paper]) -> Any:
         """The model's own scores (for the bench and the judge's pre-ranking)."""

@@ -3,8 +3,9 @@ linear classifier, library against the rest of the field (scikit-learn, imported
 
 A :class:`Recipe` names every choice (n-grams, stop words, the classifier, how titles count), so the
 bench runs the plain arxiv-sanity recipe and ours through the same code. A fitted
-:class:`TextModel` is a plain picklable object: the pipeline caches it in the store, keyed by a hash
-of what it was fitted on and :data:`METHOD_VERSION`.
+:class:`TextModel` is plain data (arrays, a vocabulary, titles): the pipeline caches it in the store,
+keyed by a hash of what it was fitted on and :data:`METHOD_VERSION`, in the data-only format of
+:mod:`arxivbot.rank.model_blob` (never a pickle: the database travels, and unpickling runs code).
 
 Why a paper scored high is read off the model: the library paper nearest to it in tf-idf space
 ("like: …") and the terms whose weight × frequency added most to its score.
@@ -13,8 +14,6 @@ Why a paper scored high is read off the model: the library paper nearest to it i
 from __future__ import annotations
 
 import hashlib
-import pickle  # nosec B403  # only our own fitted models, read back from the user's own database (see loads)
-import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,8 +22,9 @@ import numpy as np
 
 from arxivbot.models import Paper
 
-# Bump when fitting or scoring changes: cached models of an older version are not reused.
-METHOD_VERSION = "tfidf-1"
+# Bump when fitting, scoring or the cached format changes: cached models of an older version are not
+# reused (tfidf-1 models were pickles: they are never read again, only refitted).
+METHOD_VERSION = "tfidf-2"
 # arxiv-sanity's: words, no bare numbers (a tokenizer's pattern, not a secret: hence the nosec)
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"  # nosec B105
 _BACKGROUND_SAMPLE = 2000  # background scores kept to turn a raw score into a share of the field
@@ -158,22 +158,6 @@ class TextModel:
                 terms.append(term)
         return terms
 
-    # --- caching ---
-
-    def dumps(self) -> bytes:
-        state = dict(self.__dict__)
-        return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 3)
-
-    @classmethod
-    def loads(cls, blob: bytes) -> TextModel:
-        # nosec B301 below: the blob is one dumps() wrote into the user's own database; whoever can write
-        # that file can already change the config and the workflow that run arxivbot, so a pickle adds
-        # no new way in. Nothing from arXiv, an LLM or the web ever reaches this table.
-        state = pickle.loads(zlib.decompress(blob))  # nosec B301
-        model = cls.__new__(cls)
-        model.__dict__.update(state)
-        return model
-
 
 def fit_text_model(
     recipe: Recipe, positives: Sequence[Paper], negatives: Sequence[Paper], background: Sequence[Paper]
@@ -184,22 +168,10 @@ def fit_text_model(
     for :meth:`TextModel.share_outranked`.
     """
     from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     library_ids = {p.arxiv_id for p in positives}
     rest = [p for p in [*negatives, *background] if p.arxiv_id not in library_ids]
-    vectorizer = TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        stop_words=recipe.stop_words,
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, recipe.ngram_max),
-        min_df=recipe.min_df,
-        max_df=recipe.max_df,
-        max_features=recipe.max_features,
-        sublinear_tf=recipe.sublinear_tf,
-        dtype=np.float32,
-    )
+    vectorizer = make_vectorizer(recipe)
     x = vectorizer.fit_transform([paper_text(p, recipe) for p in [*positives, *rest]])
     x_library, x_rest = x[: len(positives)], x[len(positives) :]
     labels = np.r_[np.ones(len(positives)), np.zeros(len(rest))]
@@ -223,6 +195,26 @@ def fit_text_model(
         sample = np.quantile(sample, np.linspace(0, 1, _BACKGROUND_SAMPLE))
     model.background_scores = np.sort(sample).astype(np.float64)
     return model
+
+
+def make_vectorizer(recipe: Recipe, terms: Sequence[str] | None = None) -> Any:
+    """The recipe's tf-idf vectorizer: unfitted, or over a fixed vocabulary (``terms``, one per column)
+    when a cached model is rebuilt (its ``idf_`` is then set by the caller)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        strip_accents="unicode",
+        lowercase=True,
+        stop_words=recipe.stop_words,
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=(1, recipe.ngram_max),
+        min_df=recipe.min_df,
+        max_df=recipe.max_df,
+        max_features=recipe.max_features,
+        sublinear_tf=recipe.sublinear_tf,
+        dtype=np.float32,
+        vocabulary=None if terms is None else list(terms),
+    )
 
 
 def recency_weights(count: int) -> np.ndarray:
@@ -259,5 +251,6 @@ __all__ = [
     "TextModel",
     "fingerprint",
     "fit_text_model",
+    "make_vectorizer",
     "recency_weights",
 ]
