@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, cast
 from arxivbot.keyword_forms import ascii_word_text
 
 if TYPE_CHECKING:
+    from ahocorasick_rs import BytesAhoCorasick
+
     from arxivbot.matching import KeywordMatcher
 
 # Below this many papers, numpy's import costs more than the batch saves (a day is ~3,000 papers).
@@ -48,8 +50,13 @@ def rate_batch(
     """:meth:`KeywordMatcher.rate` of each ``(title, abstract)``; ``can_batch(matcher)`` must hold."""
     import numpy as np
 
+    if not can_batch(matcher):
+        raise ValueError("rate_batch needs a matcher can_batch accepts: rate_many chooses")
+    scanner, weight = matcher._scanner, matcher._uniform_weight
+    if scanner is None or weight is None:  # as can_batch checked
+        raise ValueError("rate_batch needs a matcher can_batch accepts: rate_many chooses")
     count = len(texts)
-    papers, patterns, in_title = _matches(matcher, texts, chunk)
+    papers, patterns, in_title = _matches(scanner, texts, chunk)
     # Each match's term ids: a pattern proves one term, nothing, or (a group code) several terms.
     table = _term_table(matcher)
     term_rows = table[patterns]
@@ -76,16 +83,15 @@ def rate_batch(
     excluded = cast(list[bool], found[:, excluding].any(axis=1).tolist())
     matched_count = found[:, counted].sum(axis=1)
     title_count = titled[:, counted].sum(axis=1)
-    scores = _scores(matcher, matched_count, title_count)
+    scores = _scores(weight, matcher.title_bonus, len(matcher._terms), matched_count, title_count)
     return list(zip(scores, (matched_count > 0).tolist(), excluded, strict=True))
 
 
-def _matches(matcher: KeywordMatcher, texts: Sequence[tuple[str, str]], chunk: int) -> tuple[Any, Any, Any]:
+def _matches(scanner: BytesAhoCorasick, texts: Sequence[tuple[str, str]], chunk: int) -> tuple[Any, Any, Any]:
     """Every match of the automaton: its paper, its pattern, and whether it is in the title."""
     import numpy as np
 
-    assert matcher._scanner is not None
-    scan = matcher._scanner.find_matches_as_indexes
+    scan = scanner.find_matches_as_indexes
     found_papers, found_patterns, found_in_title = [], [], []
     for first in range(0, len(texts), chunk):
         pieces = [text for pair in texts[first : first + chunk] for text in pair]
@@ -173,15 +179,12 @@ def _confirm_phrases(
     )
 
 
-def _scores(matcher: KeywordMatcher, matched_count: Any, title_count: Any) -> list[float]:
-    """``KeywordMatcher._score_of`` for every paper, computed once per distinct pair of counts."""
-
-    weight = matcher._uniform_weight
-    assert weight is not None
+def _scores(weight: float, title_bonus: float, terms: int, matched_count: Any, title_count: Any) -> list[float]:
+    """``KeywordMatcher._score_of`` for every paper (one weight for all keywords), to the last bit."""
     # Counts are below the number of terms: one score per possible pair, then one lookup per paper.
-    side = len(matcher._terms) + 1
+    side = terms + 1
     values = [
-        round(weight * matched + matcher.title_bonus * (weight * titled), 9)
+        round(weight * matched + title_bonus * (weight * titled), 9)
         for matched in range(side)
         for titled in range(side)
     ]

@@ -63,3 +63,5 @@ def test_configurations_a_batch_does_not_cover_are_rated_paper_by_paper(matcher:
     assert not keyword_batch.can_batch(matcher)
     texts = random_texts(200, seed=3)
     assert matcher.rate_many(texts) == [matcher.rate(t, a) for t, a in texts]
+    with pytest.raises(ValueError, match="can_batch"):
+        keyword_batch.rate_batch(matcher, texts)

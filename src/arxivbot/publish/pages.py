@@ -232,6 +232,9 @@ def _utc_text(moment: datetime) -> str:
 # --- keyword highlighting --------------------------------------------------------------------------------
 
 
+_MARK, _END_MARK = Markup("<mark>"), Markup("</mark>")
+
+
 def highlight(text: str, terms: Sequence[str], mode: str = "word") -> Markup:
     """``text`` escaped, with each occurrence of ``terms`` wrapped in ``<mark>``.
 
@@ -248,7 +251,7 @@ def highlight(text: str, terms: Sequence[str], mode: str = "word") -> Markup:
     search = pattern.search
     haystack = text.lower() if lowered else text
     whole_words = mode != "substring"
-    parts: list[str] = []
+    parts: list[Markup] = []
     position = at = 0
     while (match := search(haystack, at)) is not None:
         start, end = match.span()
@@ -257,10 +260,10 @@ def highlight(text: str, terms: Sequence[str], mode: str = "word") -> Markup:
         if whole_words and start and (haystack[start - 1].isalnum() or haystack[start - 1] == "_"):
             at = start + 1
             continue
-        parts += (escape(text[position:start]), "<mark>", escape(text[start:end]), "</mark>")
+        parts += (escape(text[position:start]), _MARK, escape(text[start:end]), _END_MARK)
         position = at = end
     parts.append(escape(text[position:]))
-    return Markup("".join(parts))
+    return Markup("").join(parts)  # every part is escaped text or one of the two tags
 
 
 @lru_cache(maxsize=256)
