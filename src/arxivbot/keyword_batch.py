@@ -15,7 +15,10 @@ Only for the common configuration: ASCII keywords, one weight for all keywords. 
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -88,25 +91,41 @@ def rate_batch(
 
 
 def _matches(scanner: BytesAhoCorasick, texts: Sequence[tuple[str, str]], chunk: int) -> tuple[Any, Any, Any]:
-    """Every match of the automaton: its paper, its pattern, and whether it is in the title."""
+    """Every match of the automaton: its paper, its pattern, and whether it is in the title.
+
+    The automaton releases the GIL while it scans, so chunks are scanned on worker threads while
+    this one lowers the next chunk and maps the previous one's matches back to papers (a few chunks in
+    flight, in order: the result is the same as scanning one after the other).
+    """
     import numpy as np
 
-    scan = scanner.find_matches_as_indexes
+    workers = max(1, min(2, os.cpu_count() or 1))
     found_papers, found_patterns, found_in_title = [], [], []
-    for first in range(0, len(texts), chunk):
-        pieces = [text for pair in texts[first : first + chunk] for text in pair]
-        # " title  abstract  title ..." with one space either side of each text: the texts of
-        # ascii_word_text back to back. A form's match (" form ") never spans two texts.
-        buffer = ascii_word_text("  ".join(pieces))
-        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        starts = np.concatenate([[1], np.cumsum(lengths + 2)[:-1] + 1])
-        matches = scan(buffer, overlapping=True)
+    in_flight: deque[tuple[int, Any, Future[list[tuple[int, int, int]]]]] = deque()
+
+    def collect() -> None:
+        first, starts, scanned = in_flight.popleft()
+        matches = scanned.result()
         pattern = np.fromiter(map(_PATTERN, matches), dtype=np.int64, count=len(matches))
         start = np.fromiter(map(_START, matches), dtype=np.int64, count=len(matches))
         piece = np.searchsorted(starts, start + 1, side="right") - 1  # the match's word starts at +1
         found_papers.append(piece // 2 + first)
         found_patterns.append(pattern)
         found_in_title.append(piece % 2 == 0)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arxivbot-keywords") as pool:
+        for first in range(0, len(texts), chunk):
+            pieces = [text for pair in texts[first : first + chunk] for text in pair]
+            # " title  abstract  title ..." with one space either side of each text: the texts of
+            # ascii_word_text back to back. A form's match (" form ") never spans two texts.
+            buffer = ascii_word_text("  ".join(pieces))
+            lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+            starts = np.concatenate([[1], np.cumsum(lengths + 2)[:-1] + 1])
+            in_flight.append((first, starts, pool.submit(scanner.find_matches_as_indexes, buffer, overlapping=True)))
+            if len(in_flight) > workers:
+                collect()
+        while in_flight:
+            collect()
     return np.concatenate(found_papers), np.concatenate(found_patterns), np.concatenate(found_in_title)
 
 
