@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
+from arxivbot import keyword_batch
 from arxivbot.keyword_forms import (
     ascii_word_text,
     keyword_identity,
@@ -104,10 +105,13 @@ class KeywordMatcher:
         return self._total(map(weight, found), map(weight, in_title)), bool(found), excluded
 
     def rate_many(self, texts: Iterable[tuple[str, str]]) -> list[tuple[float, bool, bool]]:
-        """:meth:`rate` of each ``(title, abstract)``, cheaper per paper: in word mode, a paper whose words
-        prove single-word keywords only (most papers) is rated with C-level set operations alone."""
+        """:meth:`rate` of each ``(title, abstract)``, cheaper per paper: thousands at once (keyword_batch),
+        or a paper whose words prove single-word keywords only is rated with C-level set operations."""
         if self.mode == "substring" or self._scanner is None:
             return [self.rate(title, abstract) for title, abstract in texts]
+        texts = list(texts)
+        if len(texts) >= keyword_batch.BATCH_MIN and keyword_batch.can_batch(self):  # thousands: all at once
+            return keyword_batch.rate_batch(self, texts)
         scan = self._scanner.find_matches_as_indexes
         code_at = self._code_at.__getitem__
         form_at = self._scanned.__getitem__

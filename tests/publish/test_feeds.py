@@ -420,3 +420,23 @@ def test_an_item_key_changes_with_any_field_of_the_item(two_days: Config) -> Non
     keys = {FragmentCache(None).key_of(variant) for variant in variants}
     assert cache.key_of(item) == FragmentCache(None).key_of(replace(item))
     assert len(keys | {cache.key_of(item)}) == len(variants) + 1
+
+
+def test_an_item_key_is_taken_from_the_last_rendering_while_its_digest_revision_holds(
+    two_days: Config, tmp_path: Path
+) -> None:
+    with open_store(two_days.storage.database) as store:
+        item = next(i for i in store.feed_items(DAY1, 10) if i.scored.paper.arxiv_id == "2512.00001")
+    path = tmp_path / "arxivbot.db-feeds"
+    first = FragmentCache.load(path)
+    key = first.key_of(item, "rev-1")
+    assert key == FragmentCache(None).key_of(item)  # the first time: the hash of the item's content
+    first.add({key: {"rss": b"<item>x</item>\n", "atom": b"<entry>x</entry>\n"}})
+    first.save(used=[key])
+
+    retitled = with_paper(item, title="Another title")
+    # The store changes the revision whenever the item changes: an unchanged revision is trusted
+    # without hashing the item again, a new one hashes it.
+    assert FragmentCache.load(path).key_of(retitled, "rev-1") == key
+    assert FragmentCache.load(path).key_of(retitled, "rev-2") == FragmentCache(None).key_of(retitled) != key
+    assert FragmentCache.load(path).key_of(retitled) != key  # no revision: always the content

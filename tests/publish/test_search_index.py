@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from arxivbot.config import Config
+from arxivbot.models import Digest, Summary
 from arxivbot.publish.search_index import SEARCH_SCHEMA, summary_text
 from arxivbot.publish.site import update_site
 from arxivbot.store import open_store
@@ -102,3 +103,59 @@ def test_the_shard_fields_are_documented(tmp_path: Path) -> None:
     shard = json.loads(files["search/2025-12.json"])
     fields = set(manifest) | set(manifest["shards"][0]) | set(shard) | set(shard["papers"][0])
     assert fields == documented
+
+
+def test_a_new_day_loads_only_itself_and_its_shard_equals_a_full_rendering(tmp_path: Path) -> None:
+    config = build(tmp_path)
+    with open_store(config.storage.database) as store:
+        published = dict(update_site(store, config, NOW).files)
+        seed_day(store, date(2025, 12, 3), [make_paper("2512.00301")], summaries={"2512.00301": "New **work**."})
+        loaded: list[date] = []
+        real_load = store.load_digest
+
+        def counting_load(day: date) -> Digest | None:
+            loaded.append(day)
+            return real_load(day)
+
+        store.load_digest = counting_load  # type: ignore[method-assign]  # counts the days read, reads them all the same
+        update = update_site(store, config, NOW, published=lambda path: published.get(path))
+        store.load_digest = real_load  # type: ignore[method-assign]
+        full = update_site(store, config, NOW).files
+    assert update.files["search/2025-12.json"] == full["search/2025-12.json"]
+    assert date(2025, 12, 1) not in loaded and date(2025, 12, 3) in loaded  # Dec 1 and 2 came from the shard
+    shard = json.loads(full["search/2025-12.json"])
+    assert [p["arxiv_id"] for p in shard["papers"]] == ["2512.00301", "2512.00201", "2512.00101", "2512.00666"]
+    assert shard["papers"][0]["summary"] == "New work."
+
+
+def test_a_day_whose_summary_changed_is_read_again_for_its_shard(tmp_path: Path) -> None:
+    config = build(tmp_path)
+    with open_store(config.storage.database) as store:
+        published = dict(update_site(store, config, NOW).files)
+        paper = make_paper("2512.00201", categories=("cs.CL",))
+        store.save_summary(
+            Summary(
+                arxiv_id=paper.arxiv_id,
+                version=paper.version,
+                model="qwen-long",
+                prompt_hash="p1",
+                input_mode="abstract",
+                text="Added later.",
+                created_at=NOW,
+            )
+        )
+        update = update_site(store, config, NOW, published=lambda path: published.get(path))
+        full = update_site(store, config, NOW).files
+    assert update.files["search/2025-12.json"] == full["search/2025-12.json"]
+    papers = json.loads(full["search/2025-12.json"])["papers"]
+    assert next(p for p in papers if p["arxiv_id"] == "2512.00201")["summary"] == "Added later."
+    assert "search/2025-11.json" not in update.files  # an unchanged month is not rewritten
+
+
+def test_a_foreign_or_broken_published_shard_is_not_reused(tmp_path: Path) -> None:
+    config = build(tmp_path)
+    with open_store(config.storage.database) as store:
+        full = update_site(store, config, NOW).files
+        for old in (b"{not json", b'{"key": "00", "papers": []}', b'{"day_keys": [], "papers": 3}'):
+            update = update_site(store, config, NOW, published=lambda path, old=old: old if "search/" in path else None)
+            assert update.files["search/2025-12.json"] == full["search/2025-12.json"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -66,7 +66,14 @@ def feed_window_start(config: Config, newest_day: date) -> date:
     return newest_day - timedelta(days=config.feeds.max_days - 1)
 
 
-def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | None) -> dict[str, bytes]:
+def render_feeds(
+    store: Store,
+    config: Config,
+    now: datetime,
+    newest: Digest | None,
+    *,
+    revisions: Mapping[date, str] | None = None,
+) -> dict[str, bytes]:
     """Every feed, as ``{relative path: bytes}``: all papers and one per configured category.
 
     The history window ends at ``newest`` (the newest digest, which the caller has already loaded),
@@ -76,6 +83,8 @@ def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | N
     Each item is rendered once for all the feeds it is in (its HTML body once for both formats), and
     only when it is not in the fragment cache beside the database (:mod:`~arxivbot.publish.fragments`):
     a day's run renders its new papers and splices the rest in, byte for byte as a full rendering.
+    An item's cache key is its digest's revision (``revisions``: day → revision, as in
+    ``Store.digest_heads``, read here when not given), not a hash of all its text.
     """
     from arxivbot.publish.fragments import FragmentCache, fragment_cache_path
 
@@ -84,7 +93,10 @@ def render_feeds(store: Store, config: Config, now: datetime, newest: Digest | N
     updated = newest.generated_at if newest else now
     scopes = store.feed_items_by_scope(since, config.feeds.max_items, (None, *config.categories))
     cache = FragmentCache.load(fragment_cache_path(config.storage.database))
-    keys = {category: [cache.key_of(item) for item in items] for category, items in scopes.items()}
+    if revisions is None:
+        revisions = {head.day: head.revision for head in store.digest_heads()}
+    revision = revisions.get
+    keys = {category: [cache.key_of(item, revision(item.day)) for item in items] for category, items in scopes.items()}
     missing = {
         key: item
         for category, items in scopes.items()

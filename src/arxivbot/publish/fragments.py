@@ -6,11 +6,17 @@ under a key made of everything the item shows (the whole :class:`~arxivbot.model
 score, reasons, summary, day) and the renderer's version, so an item whose summary, score or text
 changed gets a new key and is rendered again; nothing is ever invalidated by hand.
 
+Hashing every item's text on every run costs more than rendering the new ones, so the cache also
+remembers which item (paper, version, day) each key belongs to and its digest's revision then: while
+that revision is unchanged (the store changes it whenever the digest, a listed paper or a summary of
+one changes), the item's key is taken as it was.
+
 The cache is one file beside the database (``arxivbot.db-feeds``): a line naming the renderer, a line of
-JSON listing each item's key and the lengths of its two fragments, then the fragments' bytes, back to
-back (no escaping to undo: loading is one read and a few slices). It is only a cache: a missing,
-unreadable or foreign file means a full rendering, never a failure, and a failed write costs the next
-run some time only. It keeps the items of the last rendering and no others.
+JSON listing each item's key, the lengths of its two fragments, the item and its digest's revision,
+then the fragments' bytes, back to back (no escaping to undo: loading is one read and a few slices).
+It is only a cache: a missing, unreadable or foreign file means a full rendering, never a failure, and
+a failed write costs the next run some time only. It keeps the items of the last rendering and no
+others.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from arxivbot.models import FeedItem
 log = logging.getLogger(__name__)
 
 # Bump when the rendering of an item changes in a way the source digest below cannot see.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: the index names each item and its digest's revision
 _FORMATS = ("rss", "atom")
 
 
@@ -85,11 +91,19 @@ def _content(value: Any) -> Any:
 class FragmentCache:
     """Item key → ``{"rss": bytes, "atom": bytes}``, loaded from and saved to ``path``."""
 
-    def __init__(self, path: Path | None, fragments: dict[str, dict[str, bytes]] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        fragments: dict[str, dict[str, bytes]] | None = None,
+        known: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.path = path
         self._fragments = fragments or {}
         self._changed = False
         self._keys: dict[tuple[str, int, str], str] = {}
+        # "arxiv_id|version|day" → (digest revision, key) of the last rendering, and this one's.
+        self._known: dict[str, tuple[str, str]] = known or {}
+        self._revisions: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def load(cls, path: Path | None) -> FragmentCache:
@@ -101,8 +115,11 @@ class FragmentCache:
             if signature.decode("utf-8") != _signature():
                 return cls(path)
             fragments: dict[str, dict[str, bytes]] = {}
+            known: dict[str, tuple[str, str]] = {}
             at = 0
-            for key, lengths in json.loads(index).items():
+            for key, (*lengths, item, revision) in json.loads(index).items():
+                if item:
+                    known[item] = (revision, key)
                 parts = {}
                 for fmt, length in zip(_FORMATS, lengths, strict=True):
                     parts[fmt] = body[at : at + length]
@@ -113,17 +130,28 @@ class FragmentCache:
         except (OSError, ValueError, TypeError, AttributeError) as err:
             log.debug("%s: feed fragment cache ignored (%s)", path, err)
             return cls(path)
-        return cls(path, fragments)
+        return cls(path, fragments, known)
 
-    def key_of(self, item: FeedItem) -> str:
+    def key_of(self, item: FeedItem, revision: str | None = None) -> str:
         """Everything the item shows, hashed. One rendering reads an item once per feed it is in, so
-        the key is remembered per (paper, version, day): the database answers alike within one run."""
+        the key is remembered per (paper, version, day): the database answers alike within one run.
+
+        With ``revision``, the revision of the item's digest (``DigestHead.revision``, which the store
+        changes whenever the digest, a listed paper or a summary of one changes), the key of the last
+        rendering is reused while the revision is the same, without reading the item's text again.
+        """
         paper = item.scored.paper
         memo = (paper.arxiv_id, paper.version, item.day.isoformat())
         key = self._keys.get(memo)
         if key is None:
-            key = hashlib.blake2b(repr(_content(item)).encode("utf-8"), digest_size=16).hexdigest()
+            known = self._known.get("|".join(map(str, memo)))
+            if revision is not None and known is not None and known[0] == revision and known[1] in self._fragments:
+                key = known[1]
+            else:
+                key = hashlib.blake2b(repr(_content(item)).encode("utf-8"), digest_size=16).hexdigest()
             self._keys[memo] = key
+            if revision is not None:
+                self._revisions[key] = ("|".join(map(str, memo)), revision)
         return key
 
     def __contains__(self, key: str) -> bool:
@@ -139,12 +167,18 @@ class FragmentCache:
     def save(self, used: Iterable[str]) -> None:
         """Keep the fragments of this rendering only; write the file when that changed anything."""
         kept = dict.fromkeys(used)
+        self._changed = self._changed or any(
+            self._known.get(item, ("", ""))[0] != revision for item, revision in self._revisions.values()
+        )
         if kept.keys() != self._fragments.keys():
             self._fragments = {key: self._fragments[key] for key in kept}
             self._changed = True
         if self.path is None or not self._changed:
             return
-        index = {key: [len(parts[fmt]) for fmt in _FORMATS] for key, parts in self._fragments.items()}
+        index = {
+            key: [*(len(parts[fmt]) for fmt in _FORMATS), *self._revisions.get(key, ("", ""))]
+            for key, parts in self._fragments.items()
+        }
         payload = b"".join(
             [
                 _signature().encode("utf-8"),

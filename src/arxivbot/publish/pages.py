@@ -232,32 +232,48 @@ def _utc_text(moment: datetime) -> str:
 # --- keyword highlighting --------------------------------------------------------------------------------
 
 
+_MARK, _END_MARK = Markup("<mark>"), Markup("</mark>")
+
+
 def highlight(text: str, terms: Sequence[str], mode: str = "word") -> Markup:
     """``text`` escaped, with each occurrence of ``terms`` wrapped in ``<mark>``.
 
     ``word`` mode marks whole words and their simple inflections (``LLM``, ``LLMs``, ``pipelined``),
     ``substring`` mode any occurrence, as the keyword matching (``docs/matching.md``) counts them.
     """
-    pattern = _term_pattern(tuple(terms), mode)
+    words = tuple(terms)
+    # Speed: ASCII text and terms are searched lowercased, without IGNORECASE (five times faster in
+    # re, the same matches: ASCII letters have one lowercase each); other text as it is.
+    lowered = text.isascii() and all(map(str.isascii, words))
+    pattern = _term_pattern(words, mode, lowered)
     if pattern is None:
         return escape(text)
-    parts: list[str] = []
-    position = 0
-    for match in pattern.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(Markup("<mark>%s</mark>") % match.group(0))
-        position = match.end()
+    search = pattern.search
+    haystack = text.lower() if lowered else text
+    whole_words = mode != "substring"
+    parts: list[Markup] = []
+    position = at = 0
+    while (match := search(haystack, at)) is not None:
+        start, end = match.span()
+        # A whole word starts after a non-word character; the pattern cannot say so up front (a
+        # look-behind there would hide the literal prefix that lets re skip ahead), so it is checked here.
+        if whole_words and start and (haystack[start - 1].isalnum() or haystack[start - 1] == "_"):
+            at = start + 1
+            continue
+        parts += (escape(text[position:start]), _MARK, escape(text[start:end]), _END_MARK)
+        position = at = end
     parts.append(escape(text[position:]))
-    return Markup("").join(parts)
+    return Markup("").join(parts)  # every part is escaped text or one of the two tags
 
 
 @lru_cache(maxsize=256)
-def _term_pattern(terms: tuple[str, ...], mode: str) -> re.Pattern[str] | None:
-    words = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+def _term_pattern(terms: tuple[str, ...], mode: str, lowered: bool = False) -> re.Pattern[str] | None:
+    words = sorted({(t.lower() if lowered else t).strip() for t in terms if t.strip()}, key=len, reverse=True)
     if not words:
         return None
     # A phrase's words may be separated by spaces or hyphens, as the matcher allows.
     alternatives = "|".join(r"[\s\-]+".join(map(re.escape, word.split())) for word in words)
+    flags = 0 if lowered else re.IGNORECASE
     if mode == "substring":
-        return re.compile(f"(?:{alternatives})", re.IGNORECASE)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?:s|es|ed|d|ing)?(?!\w)", re.IGNORECASE)
+        return re.compile(f"(?:{alternatives})", flags)
+    return re.compile(rf"(?:{alternatives})(?:s|es|ed|d|ing)?(?!\w)", flags)

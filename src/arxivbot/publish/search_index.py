@@ -5,7 +5,8 @@ authors, abstract, summary as plain text, reason, day, category, keywords, score
 (``search/manifest.json``) lists the shards, each with a ``?v=`` of its key so a browser never mixes
 an old shard with a new manifest. A run rewrites the manifest and only the shards whose month
 changed (the key scheme of ``archive.py``: a shard's key is made of its days' revisions, so an
-unchanged month is neither loaded nor rendered); the page indexes the documents with MiniSearch in the
+unchanged month is neither loaded nor rendered, and a changed one loads only its changed days: each
+day's key is in the shard, beside its papers); the page indexes the documents with MiniSearch in the
 browser. The format is described in ``docs/serve.md`` ("The page").
 """
 
@@ -54,8 +55,7 @@ def render_search_index(
         path = shard_path(month)
         old = head(path)
         unchanged = old is not None and (match := _SHARD_KEY.match(old)) is not None and match.group(1).decode() == key
-        digests = [] if unchanged else [d for day in days if (d := load(day.day)) is not None]
-        rendered.add(path, None if unchanged else _shard(month, key, digests))
+        rendered.add(path, None if unchanged else _shard(month, key, days, load, published(path)))
         shards.append(
             {
                 "month": month,
@@ -80,9 +80,41 @@ def render_search_index(
     return rendered
 
 
-def _shard(month: str, key: str, days: Sequence[Digest]) -> bytes:
-    papers = [_document(digest, entry) for digest in days for entry in digest.entries]
-    return _json({"key": key, "schema": SEARCH_SCHEMA, "month": month, "papers": papers})
+def _shard(month: str, key: str, days: Sequence[DigestHead], load: Loader, old: bytes | None) -> bytes:
+    """A month's shard. The papers of a day whose key is in the published shard (``old``) are taken
+    from it as they are: a new day loads itself, not every day of its month again."""
+    day_keys = {
+        head.day.isoformat(): content_key("search-day", SEARCH_SCHEMA, head.day, head.revision) for head in days
+    }
+    kept = _papers_by_day(old, day_keys)
+    papers: list[object] = []
+    for head in days:
+        day = head.day.isoformat()
+        if day in kept:
+            papers.extend(kept[day])
+        elif (digest := load(head.day)) is not None:
+            papers.extend(_document(digest, entry) for entry in digest.entries)
+    return _json({"key": key, "schema": SEARCH_SCHEMA, "month": month, "day_keys": day_keys, "papers": papers})
+
+
+def _papers_by_day(old: bytes | None, day_keys: dict[str, str]) -> dict[str, list[object]]:
+    """The papers of a published shard, by day, for the days whose key it shares with ``day_keys``.
+
+    Decoded and encoded again, they are the same bytes. Anything unexpected means nothing is reused.
+    """
+    if old is None:
+        return {}
+    try:
+        shard = json.loads(old)
+        published_keys = shard["day_keys"]
+        same = {day for day, day_key in day_keys.items() if published_keys.get(day) == day_key}
+        kept: dict[str, list[object]] = {day: [] for day in same}
+        for paper in shard["papers"]:
+            if paper["day"] in same:
+                kept[paper["day"]].append(paper)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {}
+    return kept
 
 
 def _document(digest: Digest, entry: DigestEntry) -> dict[str, object]:

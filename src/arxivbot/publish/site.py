@@ -100,7 +100,7 @@ def update_site(
     latest = load(heads[0].day) if heads else None
     settings = PageSettings.of(config, served=served)
     files: dict[str, bytes] = {PAPERS_JSON: render_papers_json(latest, config)}
-    files.update(render_feeds(store, config, moment, latest))
+    files.update(render_feeds(store, config, moment, latest, revisions={h.day: h.revision for h in heads}))
     paths = set(files)
     for part in (
         render_archive(heads, settings, load, published, head),

@@ -47,17 +47,12 @@ class KeywordScorer:
         """Keywords need no learning."""
 
     def score(self, papers: Sequence[Paper]) -> list[Rating]:
-        everything = not self.matcher.keywords  # no keywords: every paper stays a candidate, at 0
+        verdicts = self.matcher.rate_many([(paper.title, paper.abstract) for paper in papers])
+        if not self.matcher.keywords:  # no keywords: every paper stays a candidate, at 0
+            verdicts = [(score, True, excluded) for score, _, excluded in verdicts]
         # Ratings are values, and a day's papers share a few dozen of them: each is built once.
-        shared: dict[tuple[float, bool, bool], Rating] = {}
-        ratings = []
-        for score, matched, excluded in self.matcher.rate_many((paper.title, paper.abstract) for paper in papers):
-            verdict = (score, matched or everything, excluded)
-            rating = shared.get(verdict)
-            if rating is None:
-                rating = shared[verdict] = Rating(*verdict)
-            ratings.append(rating)
-        return ratings
+        shared = {verdict: Rating(*verdict) for verdict in set(verdicts)}
+        return list(map(shared.__getitem__, verdicts))
 
     def explain(self, paper: Paper, rating: Rating) -> Reason:
         scan = self.matcher.scan(paper.title, paper.abstract)

@@ -96,11 +96,9 @@ class Combiner:
         columns = [part.scorer.score(papers) for part in self.parts]
         if len(self.parts) == 1 and self.parts[0].weight == 1.0:  # the common case: no arithmetic
             # One Combined per distinct Rating object: a scorer that shares equal ratings saves the copies.
-            combined: dict[int, Combined] = {}
-            for r in columns[0]:
-                if id(r) not in combined:
-                    combined[id(r)] = Combined(r.score, r.relevant, r.excluded, (r,))
-            return [combined[id(r)] for r in columns[0]]
+            distinct = {id(r): r for r in columns[0]}
+            combined = {key: Combined(r.score, r.relevant, r.excluded, (r,)) for key, r in distinct.items()}
+            return list(map(combined.__getitem__, map(id, columns[0])))
         weights = [part.weight for part in self.parts]
         return [_combine(ratings, weights) for ratings in zip(*columns, strict=True)]
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import heapq
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -166,9 +167,8 @@ def select_papers(
                 (-rating.score, -announcement.announced.toordinal(), paper.arxiv_id, -paper.version, position)
             )
 
-    candidates.sort()
     rating_at = dict(zip(positions, ratings, strict=True))
-    ranking, duplicates = _first_distinct(candidates, announcements, rating_at, ranker, rules)
+    ranking, duplicates = _first_distinct(_best_first(candidates), announcements, rating_at, ranker, rules)
     logger.info(
         "selected %d of %d announcements (%d other announce types, %d already in a digest, "
         "%d not relevant to any scorer, %d excluded, %d below min_score, %d duplicates skipped)",
@@ -184,8 +184,17 @@ def select_papers(
     return ranking
 
 
+def _best_first(candidates: list[_Candidate]) -> Iterator[_Candidate]:
+    """``sorted(candidates)``, lazily (the list is consumed): a ranking keeps ``max_papers`` of up to
+    100,000 candidates, so it pops them off a heap as the walk needs them instead of sorting them all.
+    Candidates are distinct (each holds its position), so the order is exactly the sorted one."""
+    heapq.heapify(candidates)
+    while candidates:
+        yield heapq.heappop(candidates)
+
+
 def _first_distinct(
-    candidates: list[_Candidate],
+    candidates: Iterable[_Candidate],
     announcements: list[Announcement],
     rating_at: Mapping[int, Combined],
     ranker: Combiner,
