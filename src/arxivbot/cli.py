@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from arxivbot import __version__
 from arxivbot.cli_output import interactive, print_ranking, print_report
 from arxivbot.errors import ArxivbotError, UsageError
 from arxivbot.models import EXIT_UNDELIVERED
@@ -116,7 +115,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="arxivbot")
+@click.version_option(package_name="arxivbot", prog_name="arxivbot")  # read only when asked
 def main() -> None:
     """arxivbot: your daily arXiv digest, ranked by your keywords and summarized by an LLM.
 
