@@ -30,12 +30,10 @@ import ahocorasick_rs
 from arxivbot import keyword_batch
 from arxivbot.keyword_forms import (
     ascii_word_text,
-    keyword_identity,
-    keyword_kind,
     prepare_term,
-    word_forms,
     words_of,
 )
+from arxivbot.keyword_list import distinct_keywords, keyword_weights, log_overlaps
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +69,9 @@ class KeywordMatcher:
         self.title_bonus = float(title_bonus)
         listed = tuple(keywords)
         # The keywords that are counted, in listing order: as listed (substring), or once each (word).
-        self.keywords: tuple[str, ...] = listed if mode == "substring" else _distinct_keywords(listed)
+        self.keywords: tuple[str, ...] = listed if mode == "substring" else distinct_keywords(listed)
         self.exclude_keywords = tuple(exclude_keywords)
-        self._weights = _keyword_weights(self.keywords, weights or {})
+        self._weights = keyword_weights(self.keywords, weights or {})
         self._weight_at = tuple(self._weights[k] for k in self.keywords)
         if mode == "substring":
             self._prepare_substrings()
@@ -279,7 +277,7 @@ class KeywordMatcher:
         # With one weight for every keyword (the usual case) a score is a count of keywords.
         weights = set(self._weight_at)
         self._uniform_weight = weights.pop() if len(weights) == 1 else None
-        _log_overlaps(self.keywords)
+        log_overlaps(self.keywords)
 
     def _find_words(
         self, title: str, abstract: str, *, scanned: tuple[set[bytes], set[bytes]] | None = None
@@ -357,46 +355,6 @@ class KeywordMatcher:
                 in_title.add(term_id)
             elif pattern.search(abstract.lower()):
                 found.add(term_id)
-
-
-def _distinct_keywords(keywords: tuple[str, ...]) -> tuple[str, ...]:
-    """Word mode counts a keyword once however often it is listed; the first spelling is kept."""
-    first: dict[str, str] = {}
-    for keyword in keywords:
-        key = keyword_identity(keyword)
-        if key in first:
-            logger.warning(
-                'keyword "%s" is listed again as "%s"; word matching ignores case, so it counts once',
-                first[key],
-                keyword,
-            )
-            continue
-        first[key] = keyword
-    return tuple(first.values())
-
-
-def _keyword_weights(keywords: tuple[str, ...], weights: Mapping[str, float]) -> dict[str, float]:
-    """Each counted keyword's weight: its exact entry in ``weights``, else one differing only in case."""
-    folded = {key.lower(): float(value) for key, value in weights.items()}
-    known = {k.lower() for k in keywords}
-    for key in weights:
-        if key.lower() not in known:
-            logger.warning('matching.weights: "%s" is not one of the keywords, so its weight is unused', key)
-    return {k: float(weights[k]) if k in weights else folded.get(k.lower(), 1.0) for k in keywords}
-
-
-def _log_overlaps(keywords: tuple[str, ...]) -> None:
-    """Say when one keyword is an inflection of another: a paper mentioning it scores for both."""
-    singles = {k.lower(): k for k in keywords if keyword_kind(k) in ("word", "name")}
-    for keyword in singles.values():
-        for form in word_forms(keyword) - {keyword.lower()}:
-            if form in singles:
-                logger.info(
-                    'keyword "%s" also matches keyword "%s"; a paper mentioning "%s" scores for both',
-                    keyword,
-                    singles[form],
-                    form,
-                )
 
 
 __all__ = ["MODES", "KeywordMatcher", "KeywordScan"]
