@@ -6,11 +6,13 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.llmserver import LLMServer, Reply
 from tests.localserver import LocalServer
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -72,6 +74,19 @@ def local_server() -> Iterator[LocalServer]:
     """A real HTTP server on 127.0.0.1 with scripted responses (see ``tests/localserver.py``)."""
     with LocalServer() as server:
         yield server
+
+
+@pytest.fixture
+def held_llm() -> Iterator[tuple[LLMServer, threading.Event]]:
+    """A local LLM whose answers wait for the gate; the gate opens at the end whatever happens
+    (the run lock and crash-recovery tests hold a run in the middle of its summaries)."""
+    gate = threading.Event()
+    with LLMServer() as llm:
+        llm.chat(Reply(gate=gate))
+        try:
+            yield llm, gate
+        finally:
+            gate.set()
 
 
 @pytest.fixture

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pytest
 
 from arxivbot.config import config_from_dict
 from arxivbot.files import remove_leftover_temp_files, write_atomic
@@ -19,7 +16,7 @@ from arxivbot.runlock import held_elsewhere, lock_path, run_lock
 from arxivbot.status import describe_run, run_status
 from arxivbot.store import open_store
 from tests.clirunner import run_arxivbot
-from tests.llmserver import LLMServer, Reply
+from tests.llmserver import LLMServer
 from tests.procs import LLM_KEY_ENV, Arxivbot, wait_until
 from tests.test_runlock import write_config
 
@@ -31,17 +28,6 @@ LEFTOVERS = (
 )
 # Look alike, but are not ours: they stay.
 NOT_OURS = (".notes.md.tmp", "public/draft.tmp", ".other.md.a8b7c6d5.tmp", "public/.git/.x.y.abcdefgh.tmp")
-
-
-@pytest.fixture
-def held_llm() -> Iterator[tuple[LLMServer, threading.Event]]:
-    gate = threading.Event()
-    with LLMServer() as llm:
-        llm.chat(Reply(gate=gate))
-        try:
-            yield llm, gate
-        finally:
-            gate.set()
 
 
 def test_after_kill_9_the_next_run_cleans_up_and_status_tells(

@@ -10,7 +10,6 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from arxivbot.config import config_from_dict
 from arxivbot.runlock import lock_path
 from arxivbot.serve import create_app
-from tests.llmserver import LLMServer, Reply
+from tests.llmserver import LLMServer
 from tests.procs import LLM_KEY_ENV, SAMPLE_FEED, Arxivbot, wait_until
 
 SUMMARIZED = 3
@@ -53,18 +52,6 @@ def summarized_title(chat: dict[str, Any]) -> str:
     match = re.search(r"论文标题：(.*)", user)
     assert match is not None
     return match[1]
-
-
-@pytest.fixture
-def held_llm() -> Iterator[tuple[LLMServer, threading.Event]]:
-    """A local LLM whose answers wait for the gate; the gate opens at the end whatever happens."""
-    gate = threading.Event()
-    with LLMServer() as llm:
-        llm.chat(Reply(gate=gate))
-        try:
-            yield llm, gate
-        finally:
-            gate.set()
 
 
 def test_a_second_run_waits_for_the_first_and_pays_for_nothing(
