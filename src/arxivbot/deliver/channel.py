@@ -10,10 +10,11 @@ channel's failure — an error of ours or a bug — stop the others or lose the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from arxivbot.errors import ArxivbotError
 from arxivbot.models import Delivery, Digest
@@ -42,6 +43,30 @@ class Channel(Protocol):
     name: str
 
     def deliver(self, edition: Edition) -> Delivery: ...
+
+
+class RenderedChannel:
+    """The shape e-mail and chat share: render an edition into messages, then send them in one session
+    (one SMTP connection, one HTTP client). The outbox (deliver/outbox.py) drives render and session
+    itself, to record each message sent; :meth:`deliver` is the plain Channel way, all in one go."""
+
+    name: str
+
+    def render(self, edition: Edition) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def session(self) -> AbstractContextManager[Callable[[Any], None]]:
+        raise NotImplementedError
+
+    def describe(self, parts: int) -> str:
+        raise NotImplementedError
+
+    def deliver(self, edition: Edition) -> Delivery:
+        messages = self.render(edition)
+        with self.session() as send:
+            for message in messages:
+                send(message)
+        return Delivery(self.name, ok=True, message=self.describe(len(messages)))
 
 
 def deliver_all(channels: Iterable[Channel], edition: Edition) -> tuple[Delivery, ...]:

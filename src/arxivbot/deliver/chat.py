@@ -26,11 +26,10 @@ from typing import Any, TypeVar
 import httpx
 
 from arxivbot import USER_AGENT, __version__
-from arxivbot.deliver.channel import Edition
+from arxivbot.deliver.channel import Edition, RenderedChannel
 from arxivbot.deliver.secrets import read_secret, redact
 from arxivbot.deliver.settings import WebhookSettings
 from arxivbot.errors import DeliveryError
-from arxivbot.models import Delivery
 from arxivbot.publish.escape import one_line
 from arxivbot.retry import RetriesExhausted, Retryable, RetryPolicy, server_retry_after
 
@@ -115,7 +114,7 @@ class GenericService(ChatService):
         return [{"test": True, "generator": f"arxivbot {__version__}", "message": test_text(self.channel, now)}]
 
 
-class WebhookChannel:
+class WebhookChannel(RenderedChannel):
     """A chat or webhook target: renders with its :class:`ChatService`, posts with retries."""
 
     def __init__(
@@ -146,13 +145,6 @@ class WebhookChannel:
 
     def describe(self, parts: int) -> str:
         return f"posted {parts} message{'' if parts == 1 else 's'} to {self.host or self.service.kind}"
-
-    def deliver(self, edition: Edition) -> Delivery:
-        messages = self.render(edition)
-        with self.session() as send:
-            for message in messages:
-                send(message)
-        return Delivery(self.name, ok=True, message=self.describe(len(messages)))
 
     @contextmanager
     def session(self) -> Iterator[Callable[[Payload], None]]:

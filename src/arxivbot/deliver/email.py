@@ -29,19 +29,18 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from arxivbot.config import Config
-from arxivbot.deliver.channel import Edition
+from arxivbot.deliver.channel import Edition, RenderedChannel
 from arxivbot.deliver.render_email import EmailContent, render_digest_email, render_test_email
 from arxivbot.deliver.secrets import read_secret, redact
 from arxivbot.deliver.settings import EMAIL_CHANNEL, EmailSettings
 from arxivbot.errors import DeliveryError
-from arxivbot.models import Delivery
 from arxivbot.publish.escape import one_line
 from arxivbot.retry import RetriesExhausted, Retryable, RetryPolicy
 
 _FIX_PORT = '(Gmail, Outlook: port 587 with "starttls"; Fastmail: 465 with "ssl"; a relay: often 25 with "none")'
 
 
-class EmailChannel:
+class EmailChannel(RenderedChannel):
     """Sends each digest to ``delivery.email.recipients``."""
 
     name = EMAIL_CHANNEL
@@ -93,13 +92,6 @@ class EmailChannel:
         if self.refused:
             note += "; the server refused " + ", ".join(f"{who} ({why})" for who, why in self.refused.items())
         return note
-
-    def deliver(self, edition: Edition) -> Delivery:
-        messages = self.render(edition)
-        with self.session() as send:
-            for message in messages:
-                send(message)
-        return Delivery(self.name, ok=True, message=self.describe(len(messages)))
 
     # --- building and sending ---
 
