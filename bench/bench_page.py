@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.liveserver import LiveServer  # noqa: E402
+from tests.chromium import CHROMIUM_FLAGS, system_chromium  # noqa: E402
 
 from arxivbot.config import config_from_dict  # noqa: E402
 from arxivbot.models import Announcement, Paper, ScoredPaper, Summary, keyword_reason  # noqa: E402
@@ -256,18 +257,11 @@ def main() -> None:
     except ImportError:
         print("playwright not installed: no browser figures")
         return
+    if system_chromium() is None:
+        print("no Chromium installed (apt-get install chromium): no browser figures")
+        return
     with LiveServer(create_static_app(site)) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=system_chromium(), args=list(CHROMIUM_FLAGS))
         page = browser.new_page()
         page.goto(server.url + "/")
         loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")

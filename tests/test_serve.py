@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +25,7 @@ from arxivbot.models import RunReport
 from arxivbot.publish.site import render_site
 from arxivbot.serve import create_app, next_scheduled_run, serve, should_run_on_startup
 from arxivbot.store import open_store
+from tests.chromium import run_headless, system_chromium
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
 TODAY = datetime.now(timezone.utc).date()
@@ -582,39 +581,13 @@ def test_serve_reports_a_busy_port_as_a_serve_error(config: Config) -> None:
 
 # --- a real browser -----------------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+@pytest.mark.skipif(system_chromium() is None, reason="chromium is not installed")
 def test_the_page_in_headless_chromium(live: RunningServer, tmp_path: Path) -> None:
     shot = tmp_path / "page.png"
     # One browser start for both: the DOM after scripts had their chance, and a rendered screenshot.
-    result = chromium(
-        tmp_path,
+    result = run_headless(
+        tmp_path / "chromium-profile",
         "--virtual-time-budget=3000",
         "--dump-dom",
         f"--screenshot={shot}",

@@ -8,8 +8,6 @@ test gets a fresh context and page (no shared storage, cookies or permissions).
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +15,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def system_chromium() -> str | None:
-    for candidate in (os.environ.get("ARXIVBOT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
+from tests.chromium import CHROMIUM_FLAGS, system_chromium
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_type_launch_args, "executable_path": system_chromium(), "args": CHROMIUM_FLAGS}
+    return {**browser_type_launch_args, "executable_path": system_chromium(), "args": list(CHROMIUM_FLAGS)}
 
 
 @pytest.fixture(scope="session")

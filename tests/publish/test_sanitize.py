@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -24,6 +22,7 @@ from arxivbot.config import Config
 from arxivbot.publish.escape import is_safe_link, markdown_to_html
 from arxivbot.publish.site import render_site
 from arxivbot.store import open_store
+from tests.chromium import run_headless, system_chromium
 from tests.publish.seeding import DAY2, NOW, make_config, make_paper, seed_day
 
 # What each payload would do if any of it ran: change the page title (seen in the browser test).
@@ -224,37 +223,14 @@ def test_hostile_summaries_are_inert_in_the_feeds(hostile_site: dict[str, bytes]
             assert_inert(content.split("</h3>", 2)[-1].rsplit("<p><a href=", 1)[0])
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+@pytest.mark.skipif(system_chromium() is None, reason="chromium is not installed")
 def test_no_hostile_summary_runs_in_a_real_browser(hostile_site: dict[str, bytes], tmp_path: Path) -> None:
     # The page as a file: no Content-Security-Policy header helps here, the markup alone must hold.
     page_file = tmp_path / "index.html"
     page_file.write_bytes(hostile_site["index.html"])
 
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-            page_file.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    result = run_headless(tmp_path / "chromium-profile", "--virtual-time-budget=3000", "--dump-dom", page_file.as_uri())
 
     assert result.returncode == 0, result.stderr[-2000:]
     dom = lxml.html.fromstring(result.stdout)
