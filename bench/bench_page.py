@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.liveserver import LiveServer  # noqa: E402
 from tests.chromium import CHROMIUM_FLAGS, system_chromium  # noqa: E402
+from tests.liveserver import LiveServer  # noqa: E402
 
 from arxivbot.config import config_from_dict  # noqa: E402
 from arxivbot.models import Announcement, Paper, ScoredPaper, Summary, keyword_reason  # noqa: E402

@@ -15,8 +15,6 @@ import feedparser
 import httpx
 import lxml.html
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from arxivbot.config import Config
@@ -26,6 +24,7 @@ from arxivbot.publish.site import render_site
 from arxivbot.serve import create_app, next_scheduled_run, serve, should_run_on_startup
 from arxivbot.store import open_store
 from tests.chromium import run_headless, system_chromium
+from tests.liveserver import LiveServer
 from tests.publish.seeding import EVIL_SUMMARY, EVIL_TITLE, make_config, make_paper, seed_day
 
 TODAY = datetime.now(timezone.utc).date()
@@ -496,33 +495,11 @@ def test_should_run_on_startup_decisions(tmp_path: Path) -> None:
 # --- real HTTP -------------------------------------------------------------------------------------------
 
 
-class RunningServer:
-    """The app under a real uvicorn on 127.0.0.1, on a free port, in a background thread."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.listener]})
-
-    def __enter__(self) -> RunningServer:
-        self.thread.start()
-        wait_until(lambda: self.server.started)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.listener.close()
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real server for the module's read-only HTTP tests (none of them starts a cycle or writes)."""
     config = seeded_config(tmp_path_factory.mktemp("live"))
-    with RunningServer(create_app(config, run_cycle=RecordingCycle(config), scheduler=False)) as server:
+    with LiveServer(create_app(config, run_cycle=RecordingCycle(config), scheduler=False)) as server:
         yield server
 
 
@@ -536,7 +513,7 @@ def raw_get(port: int, target: str) -> bytes:
     return b"".join(chunks)
 
 
-def test_real_http_serves_feeds_with_validators(live: RunningServer) -> None:
+def test_real_http_serves_feeds_with_validators(live: LiveServer) -> None:
     with httpx.Client(base_url=live.url, timeout=5) as http:
         response = http.get("/rss")
         assert response.status_code == 200
@@ -564,7 +541,7 @@ def test_real_http_serves_feeds_with_validators(live: RunningServer) -> None:
         "//etc/passwd",
     ],
 )
-def test_real_http_path_tricks_get_404(live: RunningServer, target: str) -> None:
+def test_real_http_path_tricks_get_404(live: LiveServer, target: str) -> None:
     reply = raw_get(live.port, target)
     assert reply.startswith(b"HTTP/1.1 404 ")
     assert b"root:" not in reply
@@ -583,7 +560,7 @@ def test_serve_reports_a_busy_port_as_a_serve_error(config: Config) -> None:
 
 
 @pytest.mark.skipif(system_chromium() is None, reason="chromium is not installed")
-def test_the_page_in_headless_chromium(live: RunningServer, tmp_path: Path) -> None:
+def test_the_page_in_headless_chromium(live: LiveServer, tmp_path: Path) -> None:
     shot = tmp_path / "page.png"
     # One browser start for both: the DOM after scripts had their chance, and a rendered screenshot.
     result = run_headless(

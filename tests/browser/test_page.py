@@ -22,7 +22,6 @@ from arxivbot.config import Config
 from arxivbot.publish.outputs import publish_outputs
 from arxivbot.serve import create_app, create_static_app
 from arxivbot.store import open_store
-from tests.browser.liveserver import LiveServer
 from tests.browser.site import (
     DAYS,
     EVIL,
@@ -40,6 +39,7 @@ from tests.browser.site import (
     TOKEN_ENV,
     build_archive,
 )
+from tests.liveserver import LiveServer
 from tests.publish.seeding import EVIL_TITLE
 
 

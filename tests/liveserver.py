@@ -1,4 +1,5 @@
-"""An ASGI app under a real uvicorn on 127.0.0.1, on a free port, in a background thread."""
+"""An ASGI app under a real uvicorn on 127.0.0.1, on a free port, in a background thread (the service
+and browser tests, bench/bench_page.py)."""
 
 from __future__ import annotations
 
